@@ -1,0 +1,3 @@
+"""nengo_lmu version."""
+
+version = "0.1.0.dev0"

@@ -1,0 +1,30 @@
+"""Install nengo_lmu. Use the pinned stack: ``pip install -c constraints.txt -e .[all]``."""
+
+import pathlib
+import runpy
+
+from setuptools import find_packages, setup
+
+root = pathlib.Path(__file__).parent
+version = runpy.run_path(str(root / "nengo_lmu" / "version.py"))["version"]
+
+dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13"]
+tests_requires = ["pytest>=7", "pytest-xdist"]
+
+setup(
+    name="nengo-lmu",
+    version=version,
+    description="Legendre Memory Units built the Nengo way",
+    long_description=(root / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["nengo_lmu", "nengo_lmu.*"]),
+    python_requires=">=3.8",
+    install_requires=["nengo>=3.2", "numpy>=1.21", "scipy>=1.7", "matplotlib>=3.5"],
+    extras_require={
+        "dl": dl_requires,
+        "tests": tests_requires,
+        "all": dl_requires + tests_requires,
+    },
+    entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
+    license="MIT",
+)
