@@ -1,12 +1,11 @@
 """Legendre Memory Units built the Nengo way."""
 
-from nengo_lmu.compat import check_nengo_dl_stack
+from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.version import version as __version__
-
-HAS_NENGO_DL = check_nengo_dl_stack()
 
 # pylint: disable=wrong-import-position
 from nengo_lmu import builders  # noqa: E402,F401 (registers the Nengo builders)
+from nengo_lmu.lmu import LMU, Dense  # noqa: E402
 from nengo_lmu.memory import (  # noqa: E402
     LegendreMemory,
     LinearSystemState,

@@ -90,3 +90,6 @@ def check_nengo_dl_stack(versions=None):
             "or uninstall nengo-dl to use nengo_lmu with Nengo alone."
         )
     return True
+
+
+HAS_NENGO_DL = check_nengo_dl_stack()

@@ -1,0 +1,26 @@
+# Fresh machine:  `make demo` sets up .venv with the pinned stack and runs the delay demo;
+#                 `make test` sets up .venv and runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-slow
+
+setup: $(STAMP)
+
+$(STAMP): constraints.txt setup.py
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 8) <= v <= (3, 11) else "nengo_lmu needs Python 3.8-3.11 (TensorFlow 2.12), found %d.%d; run make with PYTHON=python3.11" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -c constraints.txt pip setuptools wheel
+	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[all]"
+	$(VENV)/bin/python -m pip check
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/nengo-lmu delay
+
+test: setup
+	$(VENV)/bin/python -m pytest -n 2 --durations=10
+
+test-slow: setup
+	$(VENV)/bin/python -m pytest -n 2 --durations=10 --slow

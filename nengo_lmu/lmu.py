@@ -1,0 +1,330 @@
+"""The LMU cell as a Nengo network."""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.neurons import NeuronType
+
+from nengo_lmu import compat
+from nengo_lmu.memory import LegendreMemory, LinearSystemState
+from nengo_lmu.systems import LinearSystem
+
+WEIGHTS = (
+    "input_encoders",
+    "hidden_encoders",
+    "memory_encoders",
+    "input_kernel",
+    "hidden_kernel",
+    "memory_kernel",
+    "hidden_bias",
+)
+
+
+def glorot_normal(fan_in, fan_out):
+    """Glorot (Xavier) normal initializer: N(0, 2 / (fan_in + fan_out))."""
+    return nengo.dists.Gaussian(0, np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _transform(name, init, shape):
+    """A `nengo.Dense` transform of ``shape`` (out, in) initialized from ``init``."""
+    if isinstance(init, nengo.dists.Distribution):
+        return nengo.Dense(shape, init=init)
+    init = np.asarray(init, dtype=np.float64)
+    if init.ndim == 1 and shape[1:] == (1,) and init.shape == shape[:1]:
+        init = init[:, None]  # a bias vector
+    if init.ndim == 0:
+        return nengo.Dense(shape, init=np.full(shape, init.item()))
+    if init.shape != shape:
+        raise ValidationError(
+            f"Shape {init.shape} does not fit: {name} must have shape {shape} "
+            "(outputs, inputs), be a scalar, or a nengo Distribution",
+            attr=name,
+        )
+    return nengo.Dense(shape, init=init)
+
+
+def configure_trainable(net, obj, trainable):
+    """Mark ``obj`` as (not) trainable in NengoDL; a no-op without NengoDL."""
+    if compat.HAS_NENGO_DL:
+        import nengo_dl  # pylint: disable=import-outside-toplevel
+
+        if not hasattr(net.config[nengo.Connection], "trainable"):
+            with net:
+                nengo_dl.configure_settings(trainable=None)
+        net.config[obj].trainable = trainable
+
+
+class LMU(nengo.Network):
+    """A Legendre Memory Unit layer (Voelker, Kajić & Eliasmith, 2019) as Nengo objects.
+
+    Per time step ``t``, with ``x`` the input, ``m`` the memory and ``h`` the hidden
+    state (column vectors; transforms are (outputs, inputs) as in Nengo)::
+
+        u[t] = e_x x[t] + e_h h[t-1] + e_m m[t-1]
+        m[t] = Legendre memory of u  (memory_d signals, order coefficients each)
+        h[t] = f(W_x x[t] + W_h h[t-1] + W_m m[t] + b)
+
+    ``m`` is a `.LegendreMemory` node (or the state of ``memory_system``), ``h`` the
+    neurons of an ensemble of ``units`` neurons of type ``hidden_neurons`` with unit
+    gain, so any Nengo neuron type (rate or spiking) works, on any Nengo backend.
+    Recurrent connections have ``synapse=0`` (a one-step delay), the others none.
+
+    Each weight is None (absent), or its initial value: a scalar (filling its shape),
+    an array of its shape, or a `nengo.dists.Distribution`. In NengoDL the weights named
+    in ``trainable`` are trained, the others stay fixed. The defaults are the paper's
+    cell (e_x = 1, e_h = e_m = 0, W_x = W_h = 0, W_m Glorot normal, no bias).
+
+    Parameters
+    ----------
+    units : int
+        Number of hidden units.
+    order : int
+        Number of Legendre coefficients per memory signal.
+    theta : float
+        Memory window, in seconds (the simulator's dt sets the steps; for theta in
+        steps, simulate with ``dt=1``).
+    input_d : int
+        Input dimensions.
+    memory_d : int, optional
+        Number of signals written into the memory.
+    hidden_neurons : nengo.neurons.NeuronType, optional
+        Nonlinearity ``f``. Default ``nengo.Tanh(tau_ref=1)`` (output ``tanh(J)``).
+    input_encoders, hidden_encoders, memory_encoders : optional
+        ``e_x`` (memory_d, input_d), ``e_h`` (memory_d, units), ``e_m``
+        (memory_d, memory_d * order).
+    input_kernel, hidden_kernel, memory_kernel : optional
+        ``W_x`` (units, input_d), ``W_h`` (units, units), ``W_m``
+        (units, memory_d * order); ``memory_kernel=None`` means Glorot normal.
+    hidden_bias : optional
+        ``b`` (units,); None means no bias (zero, never trained).
+    trainable : iterable of str, optional
+        Names of the weights NengoDL trains; default all present ones.
+    memory_system : LinearSystem, optional
+        The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
+        system with matrices imported from a trained model.
+    method : "zoh" or "euler" or "bilinear", optional
+        Discretization of an analog memory system.
+    **kwargs
+        ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
+
+    Attributes
+    ----------
+    input : nengo.Node
+        ``x`` (input_d).
+    memory : nengo.Node
+        ``m`` (memory_d * order), dimension-major.
+    hidden : nengo.Ensemble
+        The hidden ensemble; ``output`` is its neurons, ``h`` (units).
+    output : nengo.ensemble.Neurons
+        ``h``.
+    """
+
+    def __init__(
+        self,
+        units,
+        order,
+        theta,
+        input_d,
+        memory_d=1,
+        hidden_neurons=None,
+        input_encoders=1.0,
+        hidden_encoders=0.0,
+        memory_encoders=0.0,
+        input_kernel=0.0,
+        hidden_kernel=0.0,
+        memory_kernel=None,
+        hidden_bias=None,
+        trainable=None,
+        memory_system=None,
+        method="zoh",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (
+            ("units", units), ("order", order), ("input_d", input_d), ("memory_d", memory_d)
+        ):
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValidationError(
+                    f"Must be an integer >= 1 (got {value!r})", attr=name, obj=self
+                )
+        hidden_neurons = nengo.Tanh(tau_ref=1) if hidden_neurons is None else hidden_neurons
+        if not isinstance(hidden_neurons, NeuronType):
+            raise ValidationError(
+                f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
+                f"nengo.RectifiedLinear() or nengo.LIF() (got {hidden_neurons!r})",
+                attr="hidden_neurons",
+                obj=self,
+            )
+        if memory_system is None:
+            memory = LegendreMemory(theta, order, size_in=memory_d, method=method)
+        elif isinstance(memory_system, LinearSystem) and memory_system.order == order:
+            memory = LinearSystemState(memory_system, size_in=memory_d, method=method)
+        else:
+            raise ValidationError(
+                f"Must be a LinearSystem of order {order} (got {memory_system!r})",
+                attr="memory_system",
+                obj=self,
+            )
+        n_memory = memory_d * order
+        if memory_kernel is None:
+            memory_kernel = glorot_normal(n_memory, units)
+        weights = {
+            "input_encoders": (input_encoders, (memory_d, input_d)),
+            "hidden_encoders": (hidden_encoders, (memory_d, units)),
+            "memory_encoders": (memory_encoders, (memory_d, n_memory)),
+            "input_kernel": (input_kernel, (units, input_d)),
+            "hidden_kernel": (hidden_kernel, (units, units)),
+            "memory_kernel": (memory_kernel, (units, n_memory)),
+        }
+        present = {k for k, (init, _) in weights.items() if init is not None}
+        present |= set() if hidden_bias is None else {"hidden_bias"}
+        trainable = present if trainable is None else set(trainable)
+        unknown = trainable - present
+        if unknown:
+            raise ValidationError(
+                f"{sorted(unknown)} are not weights of this LMU; choose from "
+                f"{sorted(present)}",
+                attr="trainable",
+                obj=self,
+            )
+        if hidden_bias is not None:
+            hidden_bias = _transform("hidden_bias", hidden_bias, (units, 1))
+
+        with self:
+            self.input = nengo.Node(size_in=input_d, label="x")
+            self.memory = nengo.Node(memory, label="m")
+            self.hidden = nengo.Ensemble(
+                units,
+                1,
+                neuron_type=hidden_neurons,
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
+                label="h",
+            )
+            self.output = self.hidden.neurons
+            configure_trainable(self, self.hidden, False)
+
+            self.weight_connections = {}
+            wiring = {
+                "input_encoders": (self.input, self.memory, None),
+                "hidden_encoders": (self.output, self.memory, 0),
+                "memory_encoders": (self.memory, self.memory, 0),
+                "input_kernel": (self.input, self.output, None),
+                "hidden_kernel": (self.output, self.output, 0),
+                "memory_kernel": (self.memory, self.output, None),
+            }
+            for name, (pre, post, synapse) in wiring.items():
+                init, shape = weights[name]
+                if init is None:
+                    continue
+                conn = nengo.Connection(
+                    pre, post, transform=_transform(name, init, shape), synapse=synapse
+                )
+                configure_trainable(self, conn, name in trainable)
+                self.weight_connections[name] = conn
+            if hidden_bias is not None:
+                self.bias = nengo.Node([1.0], label="1")
+                conn = nengo.Connection(
+                    self.bias, self.output, transform=hidden_bias, synapse=None
+                )
+                configure_trainable(self, conn, "hidden_bias" in trainable)
+                self.weight_connections["hidden_bias"] = conn
+
+
+class Dense(nengo.Network):
+    """A dense layer ``y = W x + b`` from Nengo connections (e.g. an LMU's readout).
+
+    Parameters
+    ----------
+    size_in, size_out : int
+        Input and output dimensions.
+    kernel : optional
+        Initial ``W`` (size_out, size_in): array, scalar or Distribution (default
+        Glorot normal).
+    bias : optional
+        Initial ``b`` (size_out,), or None for no bias. Default zeros.
+    **kwargs
+        ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
+    """
+
+    def __init__(self, size_in, size_out, kernel=None, bias=0.0, **kwargs):
+        super().__init__(**kwargs)
+        kernel = glorot_normal(size_in, size_out) if kernel is None else kernel
+        with self:
+            self.input = nengo.Node(size_in=size_in, label="in")
+            self.output = nengo.Node(size_in=size_out, label="out")
+            self.kernel = nengo.Connection(
+                self.input,
+                self.output,
+                transform=_transform("kernel", kernel, (size_out, size_in)),
+                synapse=None,
+            )
+            if bias is not None:
+                self.one = nengo.Node([1.0], label="1")
+                self.bias = nengo.Connection(
+                    self.one,
+                    self.output,
+                    transform=_transform("bias", bias, (size_out, 1)),
+                    synapse=None,
+                )
+
+
+class SequenceClassifier(nengo.Network):
+    """Classify sequences: input → `LMU` → `Dense` readout (class scores).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (readout outputs).
+    readout_kernel, readout_bias : optional
+        Initial readout weights (see `Dense`).
+    **lmu_kwargs
+        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``, ...); also
+        ``label``, ``seed``.
+
+    Attributes
+    ----------
+    input : nengo.Node
+        The node that presents the sequence (feed it data in NengoDL; the reference
+        simulator reads ``input.output.data``, see `.train.predict`).
+    lmu : LMU
+    readout : Dense
+    probe : nengo.Probe
+        The class scores (logits).
+    """
+
+    def __init__(self, n_classes, readout_kernel=None, readout_bias=0.0, **lmu_kwargs):
+        label, seed = lmu_kwargs.pop("label", None), lmu_kwargs.pop("seed", None)
+        super().__init__(label=label, seed=seed)
+        with self:
+            self.lmu = LMU(**lmu_kwargs)
+            self.input = nengo.Node(SequenceInput(self.lmu.input.size_in), label="data")
+            self.readout = Dense(
+                self.lmu.hidden.n_neurons, n_classes, readout_kernel, readout_bias
+            )
+            nengo.Connection(self.input, self.lmu.input, synapse=None)
+            nengo.Connection(self.lmu.output, self.readout.input, synapse=None)
+            self.probe = nengo.Probe(self.readout.output, label="scores")
+            if compat.HAS_NENGO_DL:
+                import nengo_dl  # pylint: disable=import-outside-toplevel
+
+                nengo_dl.configure_settings(keep_history=False)  # last step only
+
+
+class SequenceInput(nengo.Process):
+    """Present ``data[k]`` at simulator step ``k + 1`` (the last row after the end).
+
+    The reference simulator reads ``data`` (steps, d) at every step, so set it before
+    each run (see `.train.predict`); NengoDL replaces this process by the data fed to
+    the node.
+    """
+
+    def __init__(self, d):
+        self.data = np.zeros((1, d))
+        super().__init__(default_size_in=0, default_size_out=d)
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        def step_sequenceinput(t):
+            return self.data[min(int(round(t / dt)) - 1, len(self.data) - 1)]
+
+        return step_sequenceinput
