@@ -35,6 +35,31 @@ def _delay(args):
     print(f"plot written to {args.plot.resolve()}")
 
 
+def _evaluate(args):
+    import numpy as np
+
+    from nengo_lmu.convert import load_paper_weights
+    from nengo_lmu.data import psmnist
+    from nengo_lmu.lmu import SequenceClassifier
+    from nengo_lmu.train import predict
+
+    net = SequenceClassifier(**load_paper_weights(args.weights))
+    data = psmnist(TASKS[args.task], args.data)
+    x, y = data.x_test[: args.n], data.y_test[: args.n]
+    print(f"evaluating {args.weights} on the first {len(x)} {args.task} test images "
+          f"with {args.backend}")
+    scores = predict(
+        net, x, backend=args.backend, minibatch_size=args.minibatch_size,
+        progress_bar=not args.quiet,
+    )
+    correct = int(np.sum(np.argmax(scores, axis=1) == y))
+    print(f"correct: {correct}/{len(y)}")
+    print(f"accuracy: {correct / len(y):.4f}")
+
+
+TASKS = {"psmnist-paper": "paper", "psmnist": "keras-lmu"}
+
+
 def _positive(kind):
     def parse(text):
         value = kind(text)
@@ -70,6 +95,32 @@ def parser():
         "--plot", type=pathlib.Path, default=pathlib.Path("outputs/delay.png")
     )
     delay.set_defaults(run=_delay)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="evaluate trained LMU weights on a task and print the accuracy",
+        description="Evaluate a weights file (the LMU paper's Keras psMNIST model) on "
+        "the test set of a task; the last line is 'accuracy: X.XXXX'.",
+        epilog="example: nengo-lmu evaluate --weights "
+        "../shared/data/lmu-paper/psMNIST-standard.hdf5 --task psmnist-paper "
+        "--data ../shared/data --n 1000",
+    )
+    evaluate.add_argument("--weights", type=pathlib.Path, required=True)
+    evaluate.add_argument(
+        "--task", choices=sorted(TASKS), default="psmnist-paper",
+        help="psmnist-paper: the paper's permutation and scaling; psmnist: keras-lmu's",
+    )
+    evaluate.add_argument(
+        "--data", default=None,
+        help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
+    )
+    evaluate.add_argument("--backend", choices=("nengo_dl", "nengo"), default="nengo_dl")
+    evaluate.add_argument(
+        "--n", type=_positive(int), default=None, help="first N test images (default all)"
+    )
+    evaluate.add_argument("--minibatch-size", type=_positive(int), default=500)
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.set_defaults(run=_evaluate)
     return top
 
 
@@ -78,7 +129,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (NengoException, OSError) as e:
+    except (NengoException, OSError, ValueError) as e:
         print(f"nengo-lmu {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -10,7 +10,9 @@ from nengo_lmu.systems import DISCRETIZE_METHODS, LegendreDelay, LinearSystem
 
 
 class LinearSystemParam(Parameter):
-    """A parameter whose value is a `.LinearSystem`."""
+    """A parameter whose value is a `.LinearSystem` (compared by value)."""
+
+    equatable = True
 
     def coerce(self, instance, system):
         self.check_type(instance, system, LinearSystem)

@@ -22,12 +22,11 @@ class FiniteNumberParam(NumberParam):
     """A `nengo.params.NumberParam` that also rejects ``inf`` and ``nan``."""
 
     def coerce(self, instance, num):
-        num = super().coerce(instance, num)
-        if num is not None and not np.isfinite(num):
+        if isinstance(num, (float, np.floating)) and not np.isfinite(num):
             raise ValidationError(
                 f"Must be a finite number (got {num})", attr=self.name, obj=instance
             )
-        return num
+        return super().coerce(instance, num)
 
 
 def _as_matrix(x, shape_if_1d):
@@ -201,12 +200,12 @@ class LinearSystem(Synapse):
         if np.any(lam.real >= 0):
             hint = "the continuous system itself is not stable, so no dt works"
         else:
-            # |1 + dt*lam| <= 1  <=>  dt <= -2 Re(lam) / |lam|^2
+            # |1 + dt*lam| < 1  <=>  dt < -2 Re(lam) / |lam|^2; 1 % below that, rounded
             dt_max = np.min(-2 * lam.real / np.abs(lam) ** 2)
-            hint = f"use dt <= {dt_max:.4g}, or method='zoh'"
+            hint = f"use dt <= {0.99 * dt_max:.3g}, or method='zoh'"
         raise ValidationError(
             f"Euler discretization with dt={dt} is unstable (spectral radius of the "
-            f"discrete A is {radius:.4g} > 1); {hint}",
+            f"discrete A is {radius:.6g} > 1); {hint}",
             attr="dt",
             obj=self,
         )
@@ -239,18 +238,18 @@ class LinearSystem(Synapse):
 
     # --- nengo.synapses.Synapse interface
     def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
-        """Create the state ``X`` of shape ``(signal dimensions, order)``."""
+        """Create the state ``X`` of shape ``shape_in + (order,)``."""
         self._check_siso()
-        if shape_in != shape_out or len(shape_in) != 1:
+        if shape_in != shape_out:
             raise ValidationError(
-                f"A synapse maps a vector to a vector of the same size "
-                f"(got shape_in={shape_in}, shape_out={shape_out})",
+                f"A synapse's output has its input's shape (got shape_in={shape_in}, "
+                f"shape_out={shape_out})",
                 attr="shape_in",
                 obj=self,
             )
         dtype = np.dtype(rc.float_dtype if dtype is None else dtype)
         A, B, C, D = self.discrete_ss(dt)
-        X = np.zeros((shape_in[0], self.order), dtype=dtype)
+        X = np.zeros(shape_in + (self.order,), dtype=dtype)
         if np.any(y0 != 0) and self.order > 0:
             # start in the steady state for the constant input giving output y0
             x_per_u = np.linalg.solve(np.eye(self.order) - A, B)[:, 0]
@@ -262,7 +261,7 @@ class LinearSystem(Synapse):
                     obj=self,
                 )
             u0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), shape_in) / dc_gain
-            X[...] = u0[:, None] * x_per_u
+            X[...] = u0[..., None] * x_per_u
         return {"X": X}
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
@@ -275,14 +274,14 @@ class LinearSystem(Synapse):
         if d == 0:
 
             def step_linearsystem(t, u):
-                X[...] = X.dot(AT) + u[:, None] * b
+                X[...] = X.dot(AT) + u[..., None] * b
                 return X.dot(c)
 
         else:
 
             def step_linearsystem(t, u):
                 y = X.dot(c) + d * u
-                X[...] = X.dot(AT) + u[:, None] * b
+                X[...] = X.dot(AT) + u[..., None] * b
                 return y
 
         return step_linearsystem
@@ -348,7 +347,10 @@ class PadeDelay(LinearSystem):
     Same transfer function as `LegendreDelay`, in another realization: the
     controllable canonical form of the Padé approximant for ``theta = 1``, balanced
     with a diagonal similarity transform (`scipy.linalg.matrix_balance`) so that it
-    stays well-conditioned at high order, then scaled to ``theta``.
+    stays reasonably conditioned, then scaled to ``theta``. The Padé coefficients
+    still span many orders of magnitude: its frequency response is accurate to about
+    1e-12 at order 20 but only 1e-6 at order 50 (float64). Use `LegendreDelay` for
+    high orders.
 
     Parameters
     ----------
