@@ -1,0 +1,207 @@
+"""The LMU network against a float64 numpy loop of the cell, in Nengo and NengoDL."""
+
+import nengo
+import numpy as np
+import pytest
+import scipy.signal
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LMU
+from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.train import predict
+
+
+def legendre_zoh(theta, order, dt=1.0):
+    """Closed-form Legendre (A, B), discretized by scipy."""
+    A = np.zeros((order, order))
+    B = np.zeros((order, 1))
+    for i in range(order):
+        B[i] = (2 * i + 1) * (-1) ** i / theta
+        for j in range(order):
+            A[i, j] = (2 * i + 1) / theta * (-1 if i < j else (-1) ** (i - j + 1))
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.ones((1, order)), 0), dt)
+    return Ad, Bd[:, 0]
+
+
+def numpy_cell(x, w, theta, order, f=np.tanh):
+    """The LMU cell in float64, one sequence x (steps, input_d); returns h (steps, units).
+
+    ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
+    """
+    Ad, Bd = legendre_zoh(theta, order)
+    memory_d = w["input_encoders"].shape[0]
+    units = w["input_kernel"].shape[0]
+    m = np.zeros((memory_d, order))
+    h = np.zeros(units)
+    hs = []
+    for x_t in x:
+        u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
+        u += w["memory_encoders"] @ m.ravel()
+        m = m @ Ad.T + u[:, None] * Bd
+        h = f(w["input_kernel"] @ x_t + w["hidden_kernel"] @ h
+              + w["memory_kernel"] @ m.ravel() + w["hidden_bias"])
+        hs.append(h)
+    return np.array(hs)
+
+
+def random_weights(rng, units, order, input_d, memory_d, scale=0.5):
+    shapes = {
+        "input_encoders": (memory_d, input_d),
+        "hidden_encoders": (memory_d, units),
+        "memory_encoders": (memory_d, memory_d * order),
+        "input_kernel": (units, input_d),
+        "hidden_kernel": (units, units),
+        "memory_kernel": (units, memory_d * order),
+        "hidden_bias": (units,),
+    }
+    return {k: rng.uniform(-scale, scale, size=s) for k, s in shapes.items()}
+
+
+def run_lmu(lmu_kwargs, x, backend):
+    """Probe h of an LMU fed the sequences x (n, steps, input_d), with dt = 1."""
+
+    def build(seq):
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(nengo.processes.PresentInput(seq, presentation_time=1.0))
+            lmu = LMU(**lmu_kwargs)
+            nengo.Connection(stim, lmu.input, synapse=None)
+            probe = nengo.Probe(lmu.output)
+        return net, stim, probe
+
+    if backend == "nengo":
+        out = []
+        for seq in x:
+            net, _, probe = build(seq)
+            with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+                sim.run_steps(len(seq))
+            out.append(sim.data[probe])
+        return np.array(out)
+
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    net, stim, probe = build(x[0])
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=len(x), progress_bar=False) as sim:
+        return sim.predict({stim: x})[probe]
+
+
+@pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
+def test_lmu_matches_numpy_cell(backend):
+    rng = np.random.RandomState(0)
+    units, order, theta, input_d, memory_d = 5, 4, 6.0, 3, 2
+    w = random_weights(rng, units, order, input_d, memory_d)
+    x = rng.uniform(-1, 1, size=(3, 25, input_d))
+    h = run_lmu(
+        dict(units=units, order=order, theta=theta, input_d=input_d, memory_d=memory_d,
+             **w),
+        x,
+        backend,
+    )
+    ref = np.array([numpy_cell(seq, w, theta, order) for seq in x])
+    assert np.ptp(ref) > 0.5  # the hidden state moves
+    tol = 1e-9 if backend == "nengo" else 1e-5  # NengoDL runs in float32
+    assert np.allclose(h, ref, atol=tol, rtol=0), np.abs(h - ref).max()
+
+
+@pytest.mark.parametrize(
+    "neuron_type, f",
+    [(nengo.RectifiedLinear(), lambda j: np.maximum(j, 0)),
+     (nengo.Sigmoid(tau_ref=1), lambda j: 1 / (1 + np.exp(-j)))],
+)
+def test_lmu_neuron_types(neuron_type, f):
+    rng = np.random.RandomState(1)
+    w = random_weights(rng, 4, 3, 1, 1)
+    x = rng.uniform(-1, 1, size=(1, 20, 1))
+    h = run_lmu(dict(units=4, order=3, theta=5.0, input_d=1, hidden_neurons=neuron_type,
+                     **w), x, "nengo")
+    assert np.allclose(h[0], numpy_cell(x[0], w, 5.0, 3, f=f), atol=1e-9)
+
+
+def test_paper_defaults():
+    """Absent weights are absent, and the paper's initial values are used."""
+    lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_bias=None)
+    assert set(lmu.weight_connections) == {
+        "input_encoders", "hidden_encoders", "memory_encoders",
+        "input_kernel", "hidden_kernel", "memory_kernel",
+    }
+    lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_encoders=None,
+              memory_encoders=None)
+    assert "hidden_encoders" not in lmu.weight_connections
+    with nengo.Network() as net:
+        lmu = LMU(units=6, order=4, theta=10.0, input_d=2)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        weights = {k: sim.data[c].weights for k, c in lmu.weight_connections.items()}
+    assert np.all(weights["input_encoders"] == 1)
+    for name in ("hidden_encoders", "memory_encoders", "input_kernel", "hidden_kernel"):
+        assert np.all(weights[name] == 0)
+    # Glorot normal: std sqrt(2 / (fan_in + fan_out)) = sqrt(2 / 10)
+    assert 0.2 < np.std(weights["memory_kernel"]) < 0.7
+
+
+def test_stacked_layers():
+    rng = np.random.RandomState(2)
+    w1 = random_weights(rng, 4, 3, 2, 1)
+    w2 = random_weights(rng, 3, 5, 4, 1)
+    x = rng.uniform(-1, 1, size=(15, 2))
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(nengo.processes.PresentInput(x, presentation_time=1.0))
+        first = LMU(units=4, order=3, theta=4.0, input_d=2, **w1)
+        second = LMU(units=3, order=5, theta=7.0, input_d=4, **w2)
+        nengo.Connection(stim, first.input, synapse=None)
+        nengo.Connection(first.output, second.input, synapse=None)
+        probe = nengo.Probe(second.output)
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(len(x))
+    ref = numpy_cell(numpy_cell(x, w1, 4.0, 3), w2, 7.0, 5)
+    assert np.allclose(sim.data[probe], ref, atol=1e-9)
+
+
+def test_trainable_weights_in_nengo_dl():
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    with nengo.Network() as net:
+        stim = nengo.Node(np.zeros(2))
+        lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_bias=0.0,
+                  trainable=["memory_kernel", "hidden_bias"])
+        nengo.Connection(stim, lmu.input, synapse=None)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        shapes = sorted(tuple(w.shape) for w in sim.keras_model.trainable_weights)
+    # memory_kernel (6 x 4) and the bias (6 x 1); nothing else (no ensemble bias)
+    assert shapes == [(6, 1), (6, 4)]
+
+
+@pytest.mark.parametrize(
+    "kwargs, attr, match",
+    [
+        (dict(units=0), "units", "integer >= 1"),
+        (dict(order=0), "order", "integer >= 1"),
+        (dict(order=2.5), "order", "integer >= 1"),
+        (dict(input_d=0), "input_d", "integer >= 1"),
+        (dict(input_kernel=np.zeros((4, 3))), "input_kernel", r"must have shape \(4, 2\)"),
+        (dict(memory_kernel=np.zeros((4, 5))), "memory_kernel", r"shape \(4, 6\)"),
+        (dict(hidden_neurons="tanh"), "hidden_neurons", "NeuronType"),
+        (dict(trainable=["W_x"]), "trainable", "not weights of this LMU"),
+        (dict(memory_system=nengo.Lowpass(0.1)), "memory_system", "LinearSystem"),
+    ],
+)
+def test_lmu_validation(kwargs, attr, match):
+    args = dict(units=4, order=6, theta=10.0, input_d=2)
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=match) as excinfo:
+        LMU(**args)
+    assert excinfo.value.attr == attr
+
+
+def test_sequence_classifier_backends_agree():
+    rng = np.random.RandomState(3)
+    w = random_weights(rng, 5, 4, 1, 1)
+    net = SequenceClassifier(n_classes=3, units=5, order=4, theta=8.0, input_d=1, **w,
+                             readout_kernel=rng.normal(size=(3, 5)),
+                             readout_bias=rng.normal(size=3))
+    x = rng.uniform(-1, 1, size=(4, 12, 1))
+    ref = predict(net, x, backend="nengo")
+    dl = predict(net, x, backend="nengo_dl", minibatch_size=3)  # 4 = 3 + 1 padded
+    hs = [numpy_cell(seq, w, 8.0, 4)[-1] for seq in x]
+    expected = np.array(hs) @ net.readout.kernel.transform.init.T + \
+        net.readout.bias.transform.init[:, 0]
+    assert np.allclose(ref, expected, atol=1e-9)
+    assert np.allclose(dl, expected, atol=1e-5)
