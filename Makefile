@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow
+.PHONY: setup demo test test-slow test-nengo4
 
 setup: $(STAMP)
 
@@ -24,3 +24,11 @@ test: setup
 
 test-slow: setup
 	$(VENV)/bin/python -m pytest -n 2 --durations=10 --slow
+
+# the suite on nengo 4.1 instead of the pinned 3.2 (see README, "Why nengo 3.2")
+test-nengo4:
+	sed 's/^nengo==.*/nengo==4.1.0/' constraints.txt > .venv-nengo4.txt
+	$(PYTHON) -m venv .venv-nengo4
+	.venv-nengo4/bin/python -m pip install --quiet -c .venv-nengo4.txt pip setuptools wheel
+	.venv-nengo4/bin/python -m pip install --quiet -c .venv-nengo4.txt -e ".[all]"
+	.venv-nengo4/bin/python -m pytest -n 2 -p no:cacheprovider

@@ -9,17 +9,6 @@ from nengo_lmu import compat
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
 from nengo_lmu.systems import LinearSystem
 
-WEIGHTS = (
-    "input_encoders",
-    "hidden_encoders",
-    "memory_encoders",
-    "input_kernel",
-    "hidden_kernel",
-    "memory_kernel",
-    "hidden_bias",
-)
-
-
 def glorot_normal(fan_in, fan_out):
     """Glorot (Xavier) normal initializer: N(0, 2 / (fan_in + fan_out))."""
     return nengo.dists.Gaussian(0, np.sqrt(2.0 / (fan_in + fan_out)))
@@ -60,9 +49,9 @@ class LMU(nengo.Network):
     Per time step ``t``, with ``x`` the input, ``m`` the memory and ``h`` the hidden
     state (column vectors; transforms are (outputs, inputs) as in Nengo)::
 
-        u[t] = e_x x[t] + e_h h[t-1] + e_m m[t-1]
+        u[t] = e_x x[t] + e_h h[t-1] + e_m m[t-1] + b_u
         m[t] = Legendre memory of u  (memory_d signals, order coefficients each)
-        h[t] = f(W_x x[t] + W_h h[t-1] + W_m m[t] + b)
+        h[t] = f(W_x x[t] + W_h h[t-1] + W_m m[t] + b_h)
 
     ``m`` is a `.LegendreMemory` node (or the state of ``memory_system``), ``h`` the
     neurons of an ensemble of ``units`` neurons of type ``hidden_neurons`` with unit
@@ -72,7 +61,7 @@ class LMU(nengo.Network):
     Each weight is None (absent), or its initial value: a scalar (filling its shape),
     an array of its shape, or a `nengo.dists.Distribution`. In NengoDL the weights named
     in ``trainable`` are trained, the others stay fixed. The defaults are the paper's
-    cell (e_x = 1, e_h = e_m = 0, W_x = W_h = 0, W_m Glorot normal, no bias).
+    cell (e_x = 1, e_h = e_m = 0, W_x = W_h = 0, W_m Glorot normal, no biases).
 
     Parameters
     ----------
@@ -87,16 +76,20 @@ class LMU(nengo.Network):
         Input dimensions.
     memory_d : int, optional
         Number of signals written into the memory.
-    hidden_neurons : nengo.neurons.NeuronType, optional
-        Nonlinearity ``f``. Default ``nengo.Tanh(tau_ref=1)`` (output ``tanh(J)``).
+    hidden_neurons : nengo.neurons.NeuronType or None, optional
+        Nonlinearity ``f``: any Nengo neuron type; the default ``nengo.Tanh(tau_ref=1)``
+        outputs ``tanh(J)``. None makes ``f`` the identity (a passthrough node).
     input_encoders, hidden_encoders, memory_encoders : optional
         ``e_x`` (memory_d, input_d), ``e_h`` (memory_d, units), ``e_m``
         (memory_d, memory_d * order).
+    memory_bias : optional
+        ``b_u`` (memory_d,); None (default) for none.
     input_kernel, hidden_kernel, memory_kernel : optional
         ``W_x`` (units, input_d), ``W_h`` (units, units), ``W_m``
-        (units, memory_d * order); ``memory_kernel=None`` means Glorot normal.
+        (units, memory_d * order); ``memory_kernel="glorot"`` (default) draws it
+        from a Glorot normal distribution.
     hidden_bias : optional
-        ``b`` (units,); None means no bias (zero, never trained).
+        ``b_h`` (units,); None (default) for none.
     trainable : iterable of str, optional
         Names of the weights NengoDL trains; default all present ones.
     memory_system : LinearSystem, optional
@@ -113,10 +106,12 @@ class LMU(nengo.Network):
         ``x`` (input_d).
     memory : nengo.Node
         ``m`` (memory_d * order), dimension-major.
-    hidden : nengo.Ensemble
-        The hidden ensemble; ``output`` is its neurons, ``h`` (units).
-    output : nengo.ensemble.Neurons
-        ``h``.
+    hidden : nengo.Ensemble or nengo.Node
+        The hidden layer; ``output`` is its neurons (or the node itself).
+    output : nengo.ensemble.Neurons or nengo.Node
+        ``h`` (units).
+    weight_connections : dict
+        The connection holding each present weight, by name.
     """
 
     def __init__(
@@ -126,13 +121,14 @@ class LMU(nengo.Network):
         theta,
         input_d,
         memory_d=1,
-        hidden_neurons=None,
+        hidden_neurons=nengo.Tanh(tau_ref=1),
         input_encoders=1.0,
         hidden_encoders=0.0,
         memory_encoders=0.0,
+        memory_bias=None,
         input_kernel=0.0,
         hidden_kernel=0.0,
-        memory_kernel=None,
+        memory_kernel="glorot",
         hidden_bias=None,
         trainable=None,
         memory_system=None,
@@ -147,11 +143,11 @@ class LMU(nengo.Network):
                 raise ValidationError(
                     f"Must be an integer >= 1 (got {value!r})", attr=name, obj=self
                 )
-        hidden_neurons = nengo.Tanh(tau_ref=1) if hidden_neurons is None else hidden_neurons
-        if not isinstance(hidden_neurons, NeuronType):
+        if not (hidden_neurons is None or isinstance(hidden_neurons, NeuronType)):
             raise ValidationError(
                 f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
-                f"nengo.RectifiedLinear() or nengo.LIF() (got {hidden_neurons!r})",
+                f"nengo.RectifiedLinear() or nengo.LIF(), or None for the identity "
+                f"(got {hidden_neurons!r})",
                 attr="hidden_neurons",
                 obj=self,
             )
@@ -166,69 +162,72 @@ class LMU(nengo.Network):
                 obj=self,
             )
         n_memory = memory_d * order
-        if memory_kernel is None:
+        if isinstance(memory_kernel, str) and memory_kernel == "glorot":
             memory_kernel = glorot_normal(n_memory, units)
-        weights = {
+        weights = {  # name: (initial value, shape (out, in))
             "input_encoders": (input_encoders, (memory_d, input_d)),
             "hidden_encoders": (hidden_encoders, (memory_d, units)),
             "memory_encoders": (memory_encoders, (memory_d, n_memory)),
+            "memory_bias": (memory_bias, (memory_d, 1)),
             "input_kernel": (input_kernel, (units, input_d)),
             "hidden_kernel": (hidden_kernel, (units, units)),
             "memory_kernel": (memory_kernel, (units, n_memory)),
+            "hidden_bias": (hidden_bias, (units, 1)),
         }
-        present = {k for k, (init, _) in weights.items() if init is not None}
-        present |= set() if hidden_bias is None else {"hidden_bias"}
-        trainable = present if trainable is None else set(trainable)
-        unknown = trainable - present
-        if unknown:
+        transforms = {
+            name: _transform(name, init, shape)
+            for name, (init, shape) in weights.items()
+            if init is not None
+        }
+        trainable = set(transforms) if trainable is None else set(trainable)
+        if trainable - set(transforms):
             raise ValidationError(
-                f"{sorted(unknown)} are not weights of this LMU; choose from "
-                f"{sorted(present)}",
+                f"{sorted(trainable - set(transforms))} are not weights of this LMU; "
+                f"choose from {sorted(transforms)}",
                 attr="trainable",
                 obj=self,
             )
-        if hidden_bias is not None:
-            hidden_bias = _transform("hidden_bias", hidden_bias, (units, 1))
 
         with self:
             self.input = nengo.Node(size_in=input_d, label="x")
             self.memory = nengo.Node(memory, label="m")
-            self.hidden = nengo.Ensemble(
-                units,
-                1,
-                neuron_type=hidden_neurons,
-                gain=nengo.dists.Choice([1.0]),
-                bias=nengo.dists.Choice([0.0]),
-                label="h",
-            )
-            self.output = self.hidden.neurons
-            configure_trainable(self, self.hidden, False)
+            if hidden_neurons is None:
+                self.hidden = self.output = nengo.Node(size_in=units, label="h")
+            else:
+                self.hidden = nengo.Ensemble(
+                    units,
+                    1,
+                    neuron_type=hidden_neurons,
+                    gain=nengo.dists.Choice([1.0]),
+                    bias=nengo.dists.Choice([0.0]),
+                    label="h",
+                )
+                self.output = self.hidden.neurons
+                configure_trainable(self, self.hidden, False)
+            if "memory_bias" in transforms or "hidden_bias" in transforms:
+                self.one = nengo.Node([1.0], label="1")
 
-            self.weight_connections = {}
-            wiring = {
-                "input_encoders": (self.input, self.memory, None),
-                "hidden_encoders": (self.output, self.memory, 0),
-                "memory_encoders": (self.memory, self.memory, 0),
-                "input_kernel": (self.input, self.output, None),
-                "hidden_kernel": (self.output, self.output, 0),
-                "memory_kernel": (self.memory, self.output, None),
+            wiring = {  # name: (pre, post, synapse)
+                "input_encoders": ("input", "memory", None),
+                "hidden_encoders": ("output", "memory", 0),
+                "memory_encoders": ("memory", "memory", 0),
+                "memory_bias": ("one", "memory", None),
+                "input_kernel": ("input", "output", None),
+                "hidden_kernel": ("output", "output", 0),
+                "memory_kernel": ("memory", "output", None),
+                "hidden_bias": ("one", "output", None),
             }
-            for name, (pre, post, synapse) in wiring.items():
-                init, shape = weights[name]
-                if init is None:
-                    continue
+            self.weight_connections = {}
+            for name, transform in transforms.items():
+                pre, post, synapse = wiring[name]
                 conn = nengo.Connection(
-                    pre, post, transform=_transform(name, init, shape), synapse=synapse
+                    getattr(self, pre),
+                    getattr(self, post),
+                    transform=transform,
+                    synapse=synapse,
                 )
                 configure_trainable(self, conn, name in trainable)
                 self.weight_connections[name] = conn
-            if hidden_bias is not None:
-                self.bias = nengo.Node([1.0], label="1")
-                conn = nengo.Connection(
-                    self.bias, self.output, transform=hidden_bias, synapse=None
-                )
-                configure_trainable(self, conn, "hidden_bias" in trainable)
-                self.weight_connections["hidden_bias"] = conn
 
 
 class Dense(nengo.Network):

@@ -36,7 +36,7 @@ def numpy_cell(x, w, theta, order, f=np.tanh):
     hs = []
     for x_t in x:
         u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
-        u += w["memory_encoders"] @ m.ravel()
+        u += w["memory_encoders"] @ m.ravel() + w["memory_bias"]
         m = m @ Ad.T + u[:, None] * Bd
         h = f(w["input_kernel"] @ x_t + w["hidden_kernel"] @ h
               + w["memory_kernel"] @ m.ravel() + w["hidden_bias"])
@@ -49,6 +49,7 @@ def random_weights(rng, units, order, input_d, memory_d, scale=0.5):
         "input_encoders": (memory_d, input_d),
         "hidden_encoders": (memory_d, units),
         "memory_encoders": (memory_d, memory_d * order),
+        "memory_bias": (memory_d,),
         "input_kernel": (units, input_d),
         "hidden_kernel": (units, units),
         "memory_kernel": (units, memory_d * order),
@@ -105,6 +106,7 @@ def test_lmu_matches_numpy_cell(backend):
 @pytest.mark.parametrize(
     "neuron_type, f",
     [(nengo.RectifiedLinear(), lambda j: np.maximum(j, 0)),
+     (None, lambda j: j),
      (nengo.Sigmoid(tau_ref=1), lambda j: 1 / (1 + np.exp(-j)))],
 )
 def test_lmu_neuron_types(neuron_type, f):
