@@ -8,8 +8,8 @@ from setuptools import find_packages, setup
 root = pathlib.Path(__file__).parent
 version = runpy.run_path(str(root / "nengo_lmu" / "version.py"))["version"]
 
-dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13"]
-tests_requires = ["pytest>=7", "pytest-xdist"]
+dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13", "h5py"]
+tests_requires = ["pytest>=7", "pytest-xdist", "keras-lmu>=0.7,<0.8"]
 
 setup(
     name="nengo-lmu",

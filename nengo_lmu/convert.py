@@ -2,6 +2,7 @@
 
 import pathlib
 
+import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
@@ -110,3 +111,128 @@ def load_paper_weights(path):
         memory_system=memory,
     )
     return kwargs
+
+
+KERAS_ACTIVATIONS = {  # Keras activation name -> LMU hidden_neurons (None: identity)
+    "tanh": lambda: nengo.Tanh(tau_ref=1),
+    "relu": nengo.RectifiedLinear,
+    "sigmoid": lambda: nengo.Sigmoid(tau_ref=1),
+    "linear": lambda: None,
+}
+
+
+def from_keras_lmu(layer):
+    """`.LMU` arguments equivalent to a trained keras-lmu layer.
+
+    Supports keras-lmu 0.7's ``LMU`` (both its recurrent and its FFT feed-forward
+    implementation), ``LMUFeedforward`` and ``RNN(LMUCell)``, with a
+    ``SimpleRNNCell`` or ``Dense`` hidden cell (activation tanh, relu, sigmoid or
+    linear), any ``memory_d``, ``input_to_hidden``, ``hidden_to_memory``,
+    ``memory_to_memory``, memory bias, ``zoh`` or ``euler`` and trainable θ (the
+    trained θ is used). The layer must be built. keras-lmu counts θ in steps: simulate
+    the network with ``dt=1``.
+
+    Parameters
+    ----------
+    layer : keras_lmu.LMU or keras_lmu.LMUFeedforward or tf.keras.layers.RNN
+
+    Returns
+    -------
+    dict
+        ``LMU(**kwargs)`` builds the equivalent network.
+    """
+    import keras_lmu  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    inner = layer.layer if isinstance(layer, keras_lmu.LMU) else layer
+    if isinstance(inner, tf.keras.layers.RNN) and isinstance(inner.cell, keras_lmu.LMUCell):
+        lmu = inner.cell
+        A, B = _keras_cell_memory(lmu)
+    elif isinstance(inner, keras_lmu.LMUFeedforward):
+        lmu = inner
+        A, B = _keras_cell_memory(inner.delay_layer.cell)
+    else:
+        raise ValidationError(
+            f"Must be a keras_lmu.LMU, keras_lmu.LMUFeedforward or RNN(LMUCell) layer "
+            f"(got {type(layer).__name__})",
+            attr="layer",
+        )
+    if not getattr(lmu, "built", False) or A is None:
+        raise ValidationError("The layer must be built (call it on an input)", attr="layer")
+    cell = lmu.hidden_cell
+    if not isinstance(cell, (tf.keras.layers.SimpleRNNCell, tf.keras.layers.Dense)):
+        raise ValidationError(
+            f"Hidden cell {type(cell).__name__} is not supported; use SimpleRNNCell or "
+            "Dense",
+            attr="hidden_cell",
+        )
+    activation = cell.activation.__name__
+    if activation not in KERAS_ACTIVATIONS:
+        raise ValidationError(
+            f"Activation {activation!r} is not supported; use one of "
+            f"{', '.join(KERAS_ACTIVATIONS)}",
+            attr="activation",
+        )
+
+    def value(weight):
+        return None if weight is None else np.array(weight, dtype=np.float64)
+
+    memory_d, order = lmu.memory_d, lmu.order
+    n_memory = memory_d * order
+    W = value(cell.kernel)  # (h_in, units): rows [memory, input if input_to_hidden]
+    units = W.shape[1]
+    hidden_to_memory = getattr(lmu, "hidden_to_memory", False)
+    memory_to_memory = getattr(lmu, "memory_to_memory", False)
+    E = value(lmu.kernel)  # (input_d [+ units], memory_d), or None for the identity
+    if E is None:
+        input_d = memory_d
+        input_encoders = np.eye(memory_d)
+    else:
+        input_d = E.shape[0] - (units if hidden_to_memory else 0)
+        input_encoders = E[:input_d].T
+    kwargs = dict(
+        units=units,
+        order=order,
+        theta=float(lmu.theta),
+        input_d=input_d,
+        memory_d=memory_d,
+        hidden_neurons=KERAS_ACTIVATIONS[activation](),
+        input_encoders=input_encoders,
+        hidden_encoders=E[input_d:].T if hidden_to_memory else None,
+        memory_encoders=value(lmu.recurrent_kernel).T if memory_to_memory else None,
+        memory_bias=value(lmu.bias),
+        input_kernel=W[n_memory:].T if lmu.input_to_hidden else None,
+        hidden_kernel=(
+            value(cell.recurrent_kernel).T
+            if isinstance(cell, tf.keras.layers.SimpleRNNCell)
+            else None
+        ),
+        memory_kernel=W[:n_memory].T,
+        hidden_bias=value(cell.bias),
+        memory_system=LinearSystem(A, B, np.ones((1, order)), 0, analog=False, dt=1.0),
+    )
+    kwargs["trainable"] = [
+        k for k in ("input_encoders", "hidden_encoders", "memory_encoders", "memory_bias",
+                    "input_kernel", "hidden_kernel", "memory_kernel", "hidden_bias")
+        if kwargs[k] is not None and not (k == "input_encoders" and E is None)
+    ]
+    return kwargs
+
+
+def _keras_cell_memory(cell):
+    """The discrete (A, B) an LMUCell steps (its matrices are stored transposed)."""
+    if cell.A is None:
+        return None, None
+    import keras_lmu  # pylint: disable=import-outside-toplevel
+
+    theta_inv = float(np.array(cell.theta_inv))
+    if cell.trainable_theta and cell.discretizer == "zoh":
+        AT, BT = keras_lmu.LMUCell._cont2discrete_zoh(  # pylint: disable=protected-access
+            cell._base_A * theta_inv, cell._base_B * theta_inv  # pylint: disable=protected-access
+        )
+    elif cell.trainable_theta:  # euler: m += (m A + u B) / theta
+        AT = np.eye(cell.order) + theta_inv * np.array(cell.A)
+        BT = theta_inv * np.array(cell.B)
+    else:
+        AT, BT = cell.A, cell.B
+    return np.array(AT, dtype=np.float64).T, np.array(BT, dtype=np.float64).T

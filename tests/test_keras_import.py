@@ -1,0 +1,96 @@
+"""keras-lmu 0.7 layers converted to nengo_lmu networks give Keras' outputs (1e-5)."""
+
+import nengo
+import numpy as np
+import pytest
+
+from nengo_lmu import LMU
+from nengo_lmu.convert import from_keras_lmu
+
+tf = pytest.importorskip("tensorflow")
+keras_lmu = pytest.importorskip("keras_lmu")
+
+T, INPUT_D, UNITS, ORDER, THETA = 16, 2, 5, 4, 6.0
+
+CASES = {  # name: (layer kind, hidden cell, memory_d, LMUCell options)
+    "lmu-fft-rnn": ("LMU", "rnn", 1, {}),
+    "lmu-fft-dense-i2h": ("LMU", "dense", 2, dict(input_to_hidden=True, use_bias=True)),
+    "lmu-h2m": ("LMU", "rnn", 2, dict(hidden_to_memory=True)),
+    "lmu-m2m-dense": ("LMU", "dense-relu", 1, dict(memory_to_memory=True)),
+    "cell-all": ("RNN", "rnn", 2, dict(input_to_hidden=True, hidden_to_memory=True,
+                                       memory_to_memory=True, use_bias=True)),
+    "cell-dense-h2m": ("RNN", "dense", 1, dict(hidden_to_memory=True)),
+    "cell-no-kernel": ("RNN", "rnn", INPUT_D, dict(kernel_initializer=None)),
+    "cell-euler": ("RNN", "rnn", 1, dict(discretizer="euler", input_to_hidden=True)),
+    "cell-theta-zoh": ("RNN", "rnn", 1, dict(trainable_theta=True)),
+    "cell-theta-euler": ("RNN", "dense", 2, dict(trainable_theta=True, discretizer="euler")),
+}
+
+
+def keras_layer(kind, hidden, memory_d, options):
+    hidden_cell = {
+        "rnn": lambda: tf.keras.layers.SimpleRNNCell(UNITS),
+        "dense": lambda: tf.keras.layers.Dense(UNITS),
+        "dense-relu": lambda: tf.keras.layers.Dense(UNITS, activation="relu"),
+    }[hidden]()
+    args = dict(memory_d=memory_d, order=ORDER, theta=THETA, hidden_cell=hidden_cell)
+    if kind == "LMU":
+        return keras_lmu.LMU(return_sequences=True, **args, **options)
+    return tf.keras.layers.RNN(keras_lmu.LMUCell(**args, **options), return_sequences=True)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_keras_lmu_import(case):
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    kind, hidden, memory_d, options = CASES[case]
+    rng = np.random.RandomState(0)
+    tf.random.set_seed(0)
+    layer = keras_layer(kind, hidden, memory_d, options)
+    inp = tf.keras.Input((T, INPUT_D))
+    model = tf.keras.Model(inp, layer(inp))
+    for w in model.weights:  # random weights, so that every path carries signal
+        if "theta_inv" in w.name:
+            w.assign(np.float32(1 / 4.5))  # a trained theta (initial 6)
+        else:
+            w.assign(rng.uniform(-0.6, 0.6, size=w.shape))
+    x = rng.uniform(-1, 1, size=(3, T, INPUT_D)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    if kind == "LMU":
+        fft = not (options.get("hidden_to_memory") or options.get("memory_to_memory"))
+        assert isinstance(layer.layer, keras_lmu.LMUFeedforward) == fft
+
+    kwargs = from_keras_lmu(layer)
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(INPUT_D))
+        lmu = LMU(**kwargs)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.output)
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=3, progress_bar=False) as sim:
+        actual = sim.predict({stim: x})[probe]
+    assert np.ptp(expected) > 0.5
+    assert np.allclose(actual, expected, atol=1e-5, rtol=0), np.abs(actual - expected).max()
+
+    if case == "cell-all":  # the reference simulator too, for one case
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(nengo.processes.PresentInput(x[0], presentation_time=1.0))
+            lmu = LMU(**kwargs)
+            nengo.Connection(stim, lmu.input, synapse=None)
+            probe = nengo.Probe(lmu.output)
+        with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+            sim.run_steps(T)
+        assert np.allclose(sim.data[probe], expected[0], atol=1e-5, rtol=0)
+
+
+def test_unsupported_layers():
+    from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises(ValidationError, match="Must be a keras_lmu.LMU"):
+        from_keras_lmu(tf.keras.layers.Dense(3))
+    layer = keras_layer("RNN", "rnn", 1, {})
+    with pytest.raises(ValidationError, match="must be built"):
+        from_keras_lmu(layer)
+    lstm = keras_lmu.LMU(1, ORDER, THETA, tf.keras.layers.LSTMCell(UNITS))
+    lstm(tf.zeros((1, T, INPUT_D)))
+    with pytest.raises(ValidationError, match="Hidden cell LSTMCell is not supported"):
+        from_keras_lmu(lstm)
