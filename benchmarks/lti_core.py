@@ -25,11 +25,16 @@ def readout(order=12, theta=1.0, dt=0.001, t=10.0, high=2.0):
     x = memory.apply(u[:, None], dt=dt)
     start, steps = int(2 * theta / dt), int(theta / dt)
     print(f"readout (order {order}, theta {theta} s, {high} Hz white noise), "
-          "NRMSE of u(t - r theta):")
+          "NRMSE of u(t - r theta), against the sample r theta / dt steps back and "
+          "against the midpoint half a step later (ZOH holds u[k] over the step "
+          "before t_k, so the state lags by half a step less):")
     for r in (0, 0.25, 0.5, 1):
         decoded = x.dot(nengo_lmu.legendre_readout(order, r)[0])
         k = int(round(r * steps))
-        print(f"  r = {r:4}: {nrmse(decoded[start:], u[start - k: len(u) - k]):.4f}")
+        whole = u[start - k : len(u) - k]
+        half = 0.5 * (whole + u[start - k + 1 : len(u) - k + 1])
+        print(f"  r = {r:4}: {nrmse(decoded[start:], whole):.4f} (sample), "
+              f"{nrmse(decoded[start:], half):.5f} (midpoint)")
 
 
 def high_order(order, theta, n_steps):

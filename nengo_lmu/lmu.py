@@ -91,12 +91,16 @@ class LMU(nengo.Network):
     hidden_bias : optional
         ``b_h`` (units,); None (default) for none.
     trainable : iterable of str, optional
-        Names of the weights NengoDL trains; default all present ones.
+        Names of the weights NengoDL trains; default all present ones. Add ``"A"``
+        and/or ``"B"`` to fine-tune the discrete memory matrices (the memory is then
+        built from connections holding ``A`` and ``B``, which needs ``dt``).
     memory_system : LinearSystem, optional
         The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
         system with matrices imported from a trained model.
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of an analog memory system.
+    dt : float, optional
+        The simulator's time step; needed only to train ``A`` or ``B``.
     **kwargs
         ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
 
@@ -106,6 +110,9 @@ class LMU(nengo.Network):
         ``x`` (input_d).
     memory : nengo.Node
         ``m`` (memory_d * order), dimension-major.
+    memory_input : nengo.Node
+        ``u`` (memory_d): the memory node itself, or a node of its own when A or B
+        are trained.
     hidden : nengo.Ensemble or nengo.Node
         The hidden layer; ``output`` is its neurons (or the node itself).
     output : nengo.ensemble.Neurons or nengo.Node
@@ -133,6 +140,7 @@ class LMU(nengo.Network):
         trainable=None,
         memory_system=None,
         method="zoh",
+        dt=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -180,17 +188,33 @@ class LMU(nengo.Network):
             if init is not None
         }
         trainable = set(transforms) if trainable is None else set(trainable)
-        if trainable - set(transforms):
+        if trainable - set(transforms) - {"A", "B"}:
             raise ValidationError(
-                f"{sorted(trainable - set(transforms))} are not weights of this LMU; "
-                f"choose from {sorted(transforms)}",
+                f"{sorted(trainable - set(transforms) - {'A', 'B'})} are not weights of "
+                f"this LMU; choose from {sorted(set(transforms) | {'A', 'B'})}",
                 attr="trainable",
                 obj=self,
             )
+        train_ab = bool(trainable & {"A", "B"})
+        if train_ab:
+            if dt is None or not dt > 0:
+                raise ValidationError(
+                    f"Training A or B needs the simulator's time step dt > 0 (got {dt!r})",
+                    attr="dt",
+                    obj=self,
+                )
+            system = memory.discrete_system(dt)
+            identity = np.eye(memory_d)
+            transforms["A"] = nengo.Dense((n_memory,) * 2, np.kron(identity, system.A))
+            transforms["B"] = nengo.Dense((n_memory, memory_d), np.kron(identity, system.B))
 
         with self:
             self.input = nengo.Node(size_in=input_d, label="x")
-            self.memory = nengo.Node(memory, label="m")
+            if train_ab:  # m[t] = A m[t-1] + B u[t] from connections
+                self.memory_input = nengo.Node(size_in=memory_d, label="u")
+                self.memory = nengo.Node(size_in=n_memory, label="m")
+            else:
+                self.memory = self.memory_input = nengo.Node(memory, label="m")
             if hidden_neurons is None:
                 self.hidden = self.output = nengo.Node(size_in=units, label="h")
             else:
@@ -208,10 +232,12 @@ class LMU(nengo.Network):
                 self.one = nengo.Node([1.0], label="1")
 
             wiring = {  # name: (pre, post, synapse)
-                "input_encoders": ("input", "memory", None),
-                "hidden_encoders": ("output", "memory", 0),
-                "memory_encoders": ("memory", "memory", 0),
-                "memory_bias": ("one", "memory", None),
+                "input_encoders": ("input", "memory_input", None),
+                "hidden_encoders": ("output", "memory_input", 0),
+                "memory_encoders": ("memory", "memory_input", 0),
+                "memory_bias": ("one", "memory_input", None),
+                "A": ("memory", "memory", 0),
+                "B": ("memory_input", "memory", None),
                 "input_kernel": ("input", "output", None),
                 "hidden_kernel": ("output", "output", 0),
                 "memory_kernel": ("memory", "output", None),

@@ -207,3 +207,28 @@ def test_sequence_classifier_backends_agree():
         net.readout.bias.transform.init[:, 0]
     assert np.allclose(ref, expected, atol=1e-9)
     assert np.allclose(dl, expected, atol=1e-5)
+
+
+def test_trainable_memory_matrices():
+    """With A and B trainable the memory is built from connections: same outputs, and
+    NengoDL trains A (n x n) and B (n x memory_d)."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.RandomState(4)
+    w = random_weights(rng, 5, 4, 3, 2)
+    kwargs = dict(units=5, order=4, theta=6.0, input_d=3, memory_d=2, **w)
+    x = rng.uniform(-1, 1, size=(2, 20, 3))
+    ref = np.array([numpy_cell(seq, w, 6.0, 4) for seq in x])
+    trained_ab = dict(kwargs, trainable=["A", "B", "memory_kernel"], dt=1.0)
+    assert np.allclose(run_lmu(trained_ab, x, "nengo"), ref, atol=1e-9)
+    assert np.allclose(run_lmu(trained_ab, x, "nengo_dl"), ref, atol=1e-5)
+
+    with nengo.Network() as net:
+        lmu = LMU(**trained_ab)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        shapes = sorted(tuple(v.shape) for v in sim.keras_model.trainable_weights)
+    assert shapes == [(5, 8), (8, 2), (8, 8)]
+    assert lmu.memory is not lmu.memory_input
+
+    with pytest.raises(ValidationError, match="needs the simulator's time step"):
+        LMU(**dict(kwargs, trainable=["A"]))
