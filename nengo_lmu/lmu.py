@@ -93,7 +93,11 @@ class LMU(nengo.Network):
     trainable : iterable of str, optional
         Names of the weights NengoDL trains; default all present ones. Add ``"A"``
         and/or ``"B"`` to fine-tune the discrete memory matrices (the memory is then
-        built from connections holding ``A`` and ``B``, which needs ``dt``).
+        built from connections holding ``A`` and ``B``, which needs ``dt``). Add
+        ``"theta"`` to learn ``dt / theta`` (keras-lmu's ``trainable_theta``, with
+        ``method="euler"`` and ``dt``): the memory steps
+        ``m[t] = m[t-1] + (dt / theta) (A' m[t-1] + B' u[t])`` with ``A' = theta A``,
+        ``B' = theta B`` fixed; `trained_theta` reads the learned value.
     memory_system : LinearSystem, optional
         The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
         system with matrices imported from a trained model.
@@ -188,31 +192,26 @@ class LMU(nengo.Network):
             if init is not None
         }
         trainable = set(transforms) if trainable is None else set(trainable)
-        if trainable - set(transforms) - {"A", "B"}:
+        known = set(transforms) | {"A", "B", "theta"}
+        if trainable - known:
             raise ValidationError(
-                f"{sorted(trainable - set(transforms) - {'A', 'B'})} are not weights of "
-                f"this LMU; choose from {sorted(set(transforms) | {'A', 'B'})}",
+                f"{sorted(trainable - known)} are not weights of this LMU; choose from "
+                f"{sorted(known)}",
                 attr="trainable",
                 obj=self,
             )
-        train_ab = bool(trainable & {"A", "B"})
-        if train_ab:
-            if dt is None or not dt > 0:
-                raise ValidationError(
-                    f"Training A or B needs the simulator's time step dt > 0 (got {dt!r})",
-                    attr="dt",
-                    obj=self,
-                )
-            system = memory.discrete_system(dt)
-            identity = np.eye(memory_d)
-            transforms["A"] = nengo.Dense((n_memory,) * 2, np.kron(identity, system.A))
-            transforms["B"] = nengo.Dense((n_memory, memory_d), np.kron(identity, system.B))
+        self.dt = dt
+        memory_from_connections = self._memory_transforms(
+            trainable, transforms, memory, memory_system, method
+        )
 
         with self:
             self.input = nengo.Node(size_in=input_d, label="x")
-            if train_ab:  # m[t] = A m[t-1] + B u[t] from connections
+            if memory_from_connections:
                 self.memory_input = nengo.Node(size_in=memory_d, label="u")
                 self.memory = nengo.Node(size_in=n_memory, label="m")
+                if "theta" in transforms:
+                    self.memory_change = nengo.Node(size_in=n_memory, label="dm")
             else:
                 self.memory = self.memory_input = nengo.Node(memory, label="m")
             if hidden_neurons is None:
@@ -238,6 +237,10 @@ class LMU(nengo.Network):
                 "memory_bias": ("one", "memory_input", None),
                 "A": ("memory", "memory", 0),
                 "B": ("memory_input", "memory", None),
+                "A'": ("memory", "memory_change", 0),
+                "B'": ("memory_input", "memory_change", None),
+                "theta": ("memory_change", "memory", None),
+                "I": ("memory", "memory", 0),
                 "input_kernel": ("input", "output", None),
                 "hidden_kernel": ("output", "output", 0),
                 "memory_kernel": ("memory", "output", None),
@@ -254,6 +257,49 @@ class LMU(nengo.Network):
                 )
                 configure_trainable(self, conn, name in trainable)
                 self.weight_connections[name] = conn
+
+    def _memory_transforms(self, trainable, transforms, memory, memory_system, method):
+        """Add the transforms of a memory built from connections (to train A, B or
+        theta) to ``transforms``; returns whether the memory is built that way."""
+        if not trainable & {"A", "B", "theta"}:
+            return False
+        if self.dt is None or not self.dt > 0:
+            raise ValidationError(
+                f"Training A, B or theta needs the simulator's time step dt > 0 "
+                f"(got {self.dt!r})",
+                attr="dt",
+                obj=self,
+            )
+        d = memory.size_in
+        n = d * memory.system.order
+        identity = np.eye(d)
+        if "theta" not in trainable:
+            system = memory.discrete_system(self.dt)
+            transforms["A"] = nengo.Dense((n, n), np.kron(identity, system.A))
+            transforms["B"] = nengo.Dense((n, d), np.kron(identity, system.B))
+            return True
+        if trainable & {"A", "B"} or memory_system is not None or method != "euler":
+            raise ValidationError(
+                "A trainable theta needs method='euler' and the Legendre memory "
+                "(no memory_system, A and B not trained); zero-order hold would need "
+                "a matrix exponential in every step",
+                attr="trainable",
+                obj=self,
+            )
+        theta = memory.system.theta
+        transforms["A'"] = nengo.Dense((n, n), np.kron(identity, memory.system.A * theta))
+        transforms["B'"] = nengo.Dense((n, d), np.kron(identity, memory.system.B * theta))
+        transforms["theta"] = nengo.Dense((n, n), init=self.dt / theta)  # one scalar
+        transforms["I"] = nengo.Dense((n, n), init=1.0)
+        return True
+
+    def trained_theta(self, sim):
+        """The window ``theta`` learned in ``sim`` (see ``trainable``)."""
+        if "theta" not in self.weight_connections:
+            raise ValidationError(
+                "theta is not trainable in this LMU", attr="trainable", obj=self
+            )
+        return self.dt / float(np.ravel(sim.data[self.weight_connections["theta"]].weights)[0])
 
 
 class Dense(nengo.Network):

@@ -11,7 +11,7 @@ from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
 
 
-def legendre_zoh(theta, order, dt=1.0):
+def legendre_zoh(theta, order, dt=1.0, method="zoh"):
     """Closed-form Legendre (A, B), discretized by scipy."""
     A = np.zeros((order, order))
     B = np.zeros((order, 1))
@@ -19,16 +19,16 @@ def legendre_zoh(theta, order, dt=1.0):
         B[i] = (2 * i + 1) * (-1) ** i / theta
         for j in range(order):
             A[i, j] = (2 * i + 1) / theta * (-1 if i < j else (-1) ** (i - j + 1))
-    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.ones((1, order)), 0), dt)
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.ones((1, order)), 0), dt, method)
     return Ad, Bd[:, 0]
 
 
-def numpy_cell(x, w, theta, order, f=np.tanh):
+def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
     """The LMU cell in float64, one sequence x (steps, input_d); returns h (steps, units).
 
     ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
     """
-    Ad, Bd = legendre_zoh(theta, order)
+    Ad, Bd = legendre_zoh(theta, order, method=method)
     memory_d = w["input_encoders"].shape[0]
     units = w["input_kernel"].shape[0]
     m = np.zeros((memory_d, order))
@@ -230,5 +230,20 @@ def test_trainable_memory_matrices():
     assert shapes == [(5, 8), (8, 2), (8, 8)]
     assert lmu.memory is not lmu.memory_input
 
-    with pytest.raises(ValidationError, match="needs the simulator's time step"):
+    with pytest.raises(ValidationError, match="needs the simulator's time step dt"):
         LMU(**dict(kwargs, trainable=["A"]))
+
+
+def test_trainable_theta_memory():
+    """With theta trainable (Euler), the untrained network is the Euler LMU cell."""
+    rng = np.random.RandomState(5)
+    w = random_weights(rng, 5, 4, 2, 2)
+    kwargs = dict(units=5, order=4, theta=9.0, input_d=2, memory_d=2, method="euler",
+                  trainable=["theta", "memory_kernel"], dt=1.0, **w)
+    x = rng.uniform(-1, 1, size=(2, 20, 2))
+    ref = np.array([numpy_cell(seq, w, 9.0, 4, method="euler") for seq in x])
+    assert np.allclose(run_lmu(kwargs, x, "nengo"), ref, atol=1e-9)
+    assert np.allclose(run_lmu(kwargs, x, "nengo_dl"), ref, atol=1e-5)
+    for bad in (dict(method="zoh"), dict(trainable=["theta", "A"])):
+        with pytest.raises(ValidationError, match="trainable theta needs method='euler'"):
+            LMU(**dict(kwargs, **bad))

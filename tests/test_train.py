@@ -65,3 +65,33 @@ def test_freeze_params_to_reference_simulator(trained):
     net, x, _, scores, _, _, _ = trained
     ref = predict(net, x[:8], backend="nengo")
     assert np.allclose(ref, scores[:8], atol=1e-4 * np.abs(scores).max())
+
+
+def test_training_moves_theta_to_the_needed_delay():
+    """Learning theta (keras-lmu's trainable_theta) to reproduce a 30-step delay,
+    starting from a 20-step window read out at its end (u(t - theta))."""
+    from nengo_lmu import LMU, legendre_readout  # pylint: disable=import-outside-toplevel
+
+    order, steps, delay = 4, 120, 30
+    x = np.array([
+        nengo.processes.WhiteSignal(steps, high=0.03, rms=0.5, seed=s).run(steps, dt=1)
+        for s in range(64)
+    ])
+    y = np.concatenate([np.zeros((64, delay, 1)), x[:, :-delay]], axis=1)
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(1))
+        lmu = LMU(units=1, order=order, theta=20.0, input_d=1, hidden_neurons=None,
+                  hidden_encoders=None, memory_encoders=None, input_kernel=None,
+                  hidden_kernel=None, memory_kernel=legendre_readout(order, 1.0),
+                  trainable=["theta"], method="euler", dt=1.0)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.output)
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=16, progress_bar=False) as sim:
+        assert np.isclose(lmu.trained_theta(sim), 20.0)
+        sim.compile(
+            optimizer=tf.optimizers.Adam(2e-3),
+            loss={probe: lambda y, yh: tf.reduce_mean((y[:, 40:] - yh[:, 40:]) ** 2)},
+        )
+        sim.fit({stim: x}, {probe: y}, epochs=15, verbose=0)
+        theta = lmu.trained_theta(sim)
+    assert abs(theta - delay) < 3, theta  # from 10 steps off to within 3
