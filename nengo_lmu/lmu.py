@@ -76,9 +76,10 @@ class LMU(nengo.Network):
         Input dimensions.
     memory_d : int, optional
         Number of signals written into the memory.
-    hidden_neurons : nengo.neurons.NeuronType or None, optional
-        Nonlinearity ``f``: any Nengo neuron type; the default ``nengo.Tanh(tau_ref=1)``
-        outputs ``tanh(J)``. None makes ``f`` the identity (a passthrough node).
+    hidden_neurons : nengo.neurons.NeuronType or callable or None, optional
+        Nonlinearity ``f``: any Nengo neuron type (the default ``nengo.Tanh(tau_ref=1)``
+        outputs ``tanh(J)``); a TensorFlow function such as ``tf.nn.gelu`` (a
+        ``nengo_dl.TensorNode``: NengoDL only); or None for the identity (a node).
     input_encoders, hidden_encoders, memory_encoders : optional
         ``e_x`` (memory_d, input_d), ``e_h`` (memory_d, units), ``e_m``
         (memory_d, memory_d * order).
@@ -155,11 +156,15 @@ class LMU(nengo.Network):
                 raise ValidationError(
                     f"Must be an integer >= 1 (got {value!r})", attr=name, obj=self
                 )
-        if not (hidden_neurons is None or isinstance(hidden_neurons, NeuronType)):
+        if not (
+            hidden_neurons is None
+            or isinstance(hidden_neurons, NeuronType)
+            or (callable(hidden_neurons) and compat.HAS_NENGO_DL)
+        ):
             raise ValidationError(
                 f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
-                f"nengo.RectifiedLinear() or nengo.LIF(), or None for the identity "
-                f"(got {hidden_neurons!r})",
+                f"nengo.RectifiedLinear() or nengo.LIF(), a TensorFlow function (with "
+                f"NengoDL installed), or None for the identity (got {hidden_neurons!r})",
                 attr="hidden_neurons",
                 obj=self,
             )
@@ -216,6 +221,12 @@ class LMU(nengo.Network):
                 self.memory = self.memory_input = nengo.Node(memory, label="m")
             if hidden_neurons is None:
                 self.hidden = self.output = nengo.Node(size_in=units, label="h")
+            elif not isinstance(hidden_neurons, NeuronType):
+                import nengo_dl  # pylint: disable=import-outside-toplevel
+
+                self.hidden = self.output = nengo_dl.TensorNode(
+                    hidden_neurons, shape_in=(units,), pass_time=False, label="h"
+                )
             else:
                 self.hidden = nengo.Ensemble(
                     units,

@@ -118,6 +118,19 @@ def test_lmu_neuron_types(neuron_type, f):
     assert np.allclose(h[0], numpy_cell(x[0], w, 5.0, 3, f=f), atol=1e-9)
 
 
+def test_tensorflow_activation():
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.RandomState(6)
+    w = random_weights(rng, 4, 3, 2, 1)
+    x = rng.uniform(-1, 1, size=(2, 15, 2))
+    h = run_lmu(dict(units=4, order=3, theta=5.0, input_d=2, hidden_neurons=tf.nn.elu,
+                     **w), x, "nengo_dl")
+    elu = lambda j: np.where(j > 0, j, np.exp(j) - 1)  # noqa: E731
+    ref = np.array([numpy_cell(seq, w, 5.0, 3, f=elu) for seq in x])
+    assert np.allclose(h, ref, atol=1e-5)
+
+
 def test_paper_defaults():
     """Absent weights are absent, and the paper's initial values are used."""
     lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_bias=None)
