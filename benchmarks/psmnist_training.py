@@ -15,12 +15,16 @@ on all 10,000 test images. Full 10-epoch training (the paper's) is a GPU-scale r
 """
 
 import argparse
+import os
 import time
 
-import numpy as np
-import tensorflow as tf
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
-from nengo_lmu.data import psmnist
+# pylint: disable=wrong-import-position
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from nengo_lmu.data import psmnist  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--batches", type=int, default=500, help="batches per epoch")
@@ -68,8 +72,9 @@ def nengo_lmu_run():
     net = SequenceClassifier(n_classes=10, units=212, order=256, theta=784.0, input_d=1,
                              seed=0)
     timer = BatchTimer()
+    # unroll_simulation=8: 8 steps per loop iteration, ~15 % faster here than 1
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=BATCH, progress_bar=False,
-                            seed=0) as sim:
+                            seed=0, unroll_simulation=8) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(1e-3), loss={net.probe: loss})
         sim.fit({net.input: x_train}, {net.probe: y_train[:, None, None]},
                 epochs=args.epochs, callbacks=[timer], verbose=0)
