@@ -1,4 +1,4 @@
-"""Install nengo_lmu. Use the pinned stack: ``pip install -c constraints.txt -e .[all]``."""
+"""Install nengo_lmu; pinned: ``pip install -c constraints.txt -e .[all]``."""
 
 import pathlib
 import runpy

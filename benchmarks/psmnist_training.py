@@ -57,11 +57,13 @@ class BatchTimer(tf.keras.callbacks.Callback):
 
 def report(name, timer, accuracy):
     times = np.array(timer.times[1:] if len(timer.times) > 1 else timer.times)
-    print(f"{name}: {np.median(times):.2f} s/batch (median of {len(times)} batches "
-          f"after the first; {BATCH / np.median(times):.0f} samples/s), "
-          f"{args.epochs} x {args.batches} batches, accuracy on {len(y_test)} test "
-          f"images {accuracy:.4f}",
-          flush=True)
+    print(
+        f"{name}: {np.median(times):.2f} s/batch (median of {len(times)} batches "
+        f"after the first; {BATCH / np.median(times):.0f} samples/s), "
+        f"{args.epochs} x {args.batches} batches, accuracy on {len(y_test)} test "
+        f"images {accuracy:.4f}",
+        flush=True,
+    )
 
 
 def nengo_lmu_run():
@@ -69,15 +71,27 @@ def nengo_lmu_run():
 
     from nengo_lmu.lmu import SequenceClassifier  # pylint: disable=import-outside-toplevel
 
-    net = SequenceClassifier(n_classes=10, units=212, order=256, theta=784.0, input_d=1,
-                             seed=0)
+    net = SequenceClassifier(
+        n_classes=10, units=212, order=256, theta=784.0, input_d=1, seed=0
+    )
     timer = BatchTimer()
     # unroll_simulation=8: 8 steps per loop iteration, ~15 % faster here than 1
-    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=BATCH, progress_bar=False,
-                            seed=0, unroll_simulation=8) as sim:
+    with nengo_dl.Simulator(
+        net,
+        dt=1.0,
+        minibatch_size=BATCH,
+        progress_bar=False,
+        seed=0,
+        unroll_simulation=8,
+    ) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(1e-3), loss={net.probe: loss})
-        sim.fit({net.input: x_train}, {net.probe: y_train[:, None, None]},
-                epochs=args.epochs, callbacks=[timer], verbose=0)
+        sim.fit(
+            {net.input: x_train},
+            {net.probe: y_train[:, None, None]},
+            epochs=args.epochs,
+            callbacks=[timer],
+            verbose=0,
+        )
         scores = sim.predict({net.input: x_test}, verbose=0)[net.probe][:, -1]
     report("nengo_lmu (NengoDL)", timer, np.mean(np.argmax(scores, 1) == y_test))
 
@@ -87,14 +101,27 @@ def keras_lmu_run():
 
     tf.random.set_seed(0)
     inp = tf.keras.Input((784, 1))
-    h = tf.keras.layers.RNN(keras_lmu.LMUCell(
-        memory_d=1, order=256, theta=784, hidden_cell=tf.keras.layers.SimpleRNNCell(212),
-        input_to_hidden=True, kernel_initializer="ones"))(inp)
+    h = tf.keras.layers.RNN(
+        keras_lmu.LMUCell(
+            memory_d=1,
+            order=256,
+            theta=784,
+            hidden_cell=tf.keras.layers.SimpleRNNCell(212),
+            input_to_hidden=True,
+            kernel_initializer="ones",
+        )
+    )(inp)
     model = tf.keras.Model(inp, tf.keras.layers.Dense(10)(h))
     model.compile(optimizer=tf.optimizers.Adam(1e-3), loss=loss)
     timer = BatchTimer()
-    model.fit(x_train, y_train, batch_size=BATCH, epochs=args.epochs, callbacks=[timer],
-              verbose=0)
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=BATCH,
+        epochs=args.epochs,
+        callbacks=[timer],
+        verbose=0,
+    )
     scores = model.predict(x_test, batch_size=500, verbose=0)
     report("keras-lmu RNN(LMUCell)", timer, np.mean(np.argmax(scores, 1) == y_test))
 

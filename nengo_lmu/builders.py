@@ -63,7 +63,13 @@ def build_linear_system(model, process, sig_in, sig_out=None, mode="set"):
     model.sig[process]["_state_X"] = state["X"]
     model.add_op(
         SimLinearSystem(
-            process, sig_in, sig_out, model.time, mode=mode, state=state, tag=str(process)
+            process,
+            sig_in,
+            sig_out,
+            model.time,
+            mode=mode,
+            state=state,
+            tag=str(process),
         )
     )
     return sig_out

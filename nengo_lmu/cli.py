@@ -11,11 +11,17 @@ def _delay(args):
     from nengo_lmu.tasks import run_delay
 
     result = run_delay(
-        order=args.order, theta=args.theta, t=args.t, dt=args.dt, high=args.high,
+        order=args.order,
+        theta=args.theta,
+        t=args.t,
+        dt=args.dt,
+        high=args.high,
         seed=args.seed,
     )
-    print(f"order {args.order}, theta {args.theta} s, white noise up to {args.high} Hz, "
-          f"{args.t} s simulated in the Nengo reference simulator")
+    print(
+        f"order {args.order}, theta {args.theta} s, white noise up to {args.high} Hz, "
+        f"{args.t} s simulated in the Nengo reference simulator"
+    )
     print(f"nrmse of the delayed output (after 2 theta): {result['nrmse']:.4f}")
 
     import matplotlib
@@ -46,10 +52,15 @@ def _evaluate(args):
     net = SequenceClassifier(**load_paper_weights(args.weights))
     data = psmnist(TASKS[args.task], args.data)
     x, y = data.x_test[: args.n], data.y_test[: args.n]
-    print(f"evaluating {args.weights} on the first {len(x)} {args.task} test images "
-          f"with {args.backend}")
+    print(
+        f"evaluating {args.weights} on the first {len(x)} {args.task} test images "
+        f"with {args.backend}"
+    )
     scores = predict(
-        net, x, backend=args.backend, minibatch_size=args.minibatch_size,
+        net,
+        x,
+        backend=args.backend,
+        minibatch_size=args.minibatch_size,
         progress_bar=not args.quiet,
     )
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
@@ -89,7 +100,9 @@ def parser():
     delay.add_argument("--theta", type=_positive(float), default=1.0, help="seconds")
     delay.add_argument("--t", type=_positive(float), default=10.0, help="seconds")
     delay.add_argument("--dt", type=_positive(float), default=0.001, help="seconds")
-    delay.add_argument("--high", type=_positive(float), default=1.0, help="input cutoff, Hz")
+    delay.add_argument(
+        "--high", type=_positive(float), default=1.0, help="input cutoff, Hz"
+    )
     delay.add_argument("--seed", type=int, default=0)
     delay.add_argument(
         "--plot", type=pathlib.Path, default=pathlib.Path("outputs/delay.png")
@@ -107,16 +120,24 @@ def parser():
     )
     evaluate.add_argument("--weights", type=pathlib.Path, required=True)
     evaluate.add_argument(
-        "--task", choices=sorted(TASKS), default="psmnist-paper",
+        "--task",
+        choices=sorted(TASKS),
+        default="psmnist-paper",
         help="psmnist-paper: the paper's permutation and scaling; psmnist: keras-lmu's",
     )
     evaluate.add_argument(
-        "--data", default=None,
+        "--data",
+        default=None,
         help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
     )
-    evaluate.add_argument("--backend", choices=("nengo_dl", "nengo"), default="nengo_dl")
     evaluate.add_argument(
-        "--n", type=_positive(int), default=None, help="first N test images (default all)"
+        "--backend", choices=("nengo_dl", "nengo"), default="nengo_dl"
+    )
+    evaluate.add_argument(
+        "--n",
+        type=_positive(int),
+        default=None,
+        help="first N test images (default all)",
     )
     evaluate.add_argument("--minibatch-size", type=_positive(int), default=500)
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")

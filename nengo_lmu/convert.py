@@ -49,7 +49,8 @@ def load_paper_weights(path):
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"No weights file at {path}: expected the LMU paper's psMNIST-standard.hdf5 "
+            f"No weights file at {path}: expected the LMU paper's "
+            "psMNIST-standard.hdf5 "
             "(e.g. ../shared/data/lmu-paper/psMNIST-standard.hdf5)"
         )
     try:
@@ -145,7 +146,9 @@ def from_keras_lmu(layer):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     inner = layer.layer if isinstance(layer, keras_lmu.LMU) else layer
-    if isinstance(inner, tf.keras.layers.RNN) and isinstance(inner.cell, keras_lmu.LMUCell):
+    if isinstance(inner, tf.keras.layers.RNN) and isinstance(
+        inner.cell, keras_lmu.LMUCell
+    ):
         lmu = inner.cell
         A, B = _keras_cell_memory(lmu)
     elif isinstance(inner, keras_lmu.LMUFeedforward):
@@ -158,7 +161,9 @@ def from_keras_lmu(layer):
             attr="layer",
         )
     if not getattr(lmu, "built", False) or A is None:
-        raise ValidationError("The layer must be built (call it on an input)", attr="layer")
+        raise ValidationError(
+            "The layer must be built (call it on an input)", attr="layer"
+        )
     cell = lmu.hidden_cell
     if not isinstance(cell, (tf.keras.layers.SimpleRNNCell, tf.keras.layers.Dense)):
         raise ValidationError(
@@ -212,8 +217,17 @@ def from_keras_lmu(layer):
         memory_system=LinearSystem(A, B, np.ones((1, order)), 0, analog=False, dt=1.0),
     )
     kwargs["trainable"] = [
-        k for k in ("input_encoders", "hidden_encoders", "memory_encoders", "memory_bias",
-                    "input_kernel", "hidden_kernel", "memory_kernel", "hidden_bias")
+        k
+        for k in (
+            "input_encoders",
+            "hidden_encoders",
+            "memory_encoders",
+            "memory_bias",
+            "input_kernel",
+            "hidden_kernel",
+            "memory_kernel",
+            "hidden_bias",
+        )
         if kwargs[k] is not None and not (k == "input_encoders" and E is None)
     ]
     return kwargs
@@ -228,7 +242,8 @@ def _keras_cell_memory(cell):
     theta_inv = float(np.array(cell.theta_inv))
     if cell.trainable_theta and cell.discretizer == "zoh":
         AT, BT = keras_lmu.LMUCell._cont2discrete_zoh(  # pylint: disable=protected-access
-            cell._base_A * theta_inv, cell._base_B * theta_inv  # pylint: disable=protected-access
+            cell._base_A * theta_inv,
+            cell._base_B * theta_inv,  # pylint: disable=protected-access
         )
     elif cell.trainable_theta:  # euler: m += (m A + u B) / theta
         AT = np.eye(cell.order) + theta_inv * np.array(cell.A)

@@ -35,9 +35,10 @@ class SimLinearSystemBuilder(OpBuilder):
     def build_step(self, signals):
         u = signals.gather(self.input_data)  # (minibatch, dims)
         X = signals.gather(self.state_data)  # (minibatch, dims, order)
-        X_new = tf.reshape(
-            tf.matmul(tf.reshape(X, (-1, self.order)), self.AT), tf.shape(X)
-        ) + u[..., None] * self.b
+        X_new = (
+            tf.reshape(tf.matmul(tf.reshape(X, (-1, self.order)), self.AT), tf.shape(X))
+            + u[..., None] * self.b
+        )
         signals.scatter(self.state_data, X_new)
 
         if self.outputs_state:

@@ -9,6 +9,7 @@ from nengo_lmu import compat
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
 from nengo_lmu.systems import LinearSystem
 
+
 def glorot_normal(fan_in, fan_out):
     """Glorot (Xavier) normal initializer: N(0, 2 / (fan_in + fan_out))."""
     return nengo.dists.Gaussian(0, np.sqrt(2.0 / (fan_in + fan_out)))
@@ -150,7 +151,10 @@ class LMU(nengo.Network):
     ):
         super().__init__(**kwargs)
         for name, value in (
-            ("units", units), ("order", order), ("input_d", input_d), ("memory_d", memory_d)
+            ("units", units),
+            ("order", order),
+            ("input_d", input_d),
+            ("memory_d", memory_d),
         ):
             if not (isinstance(value, (int, np.integer)) and value >= 1):
                 raise ValidationError(
@@ -164,7 +168,8 @@ class LMU(nengo.Network):
             raise ValidationError(
                 f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
                 f"nengo.RectifiedLinear() or nengo.LIF(), a TensorFlow function (with "
-                f"NengoDL installed), or None for the identity (got {hidden_neurons!r})",
+                "NengoDL installed), or None for the identity "
+                f"(got {hidden_neurons!r})",
                 attr="hidden_neurons",
                 obj=self,
             )
@@ -298,8 +303,12 @@ class LMU(nengo.Network):
                 obj=self,
             )
         theta = memory.system.theta
-        transforms["A'"] = nengo.Dense((n, n), np.kron(identity, memory.system.A * theta))
-        transforms["B'"] = nengo.Dense((n, d), np.kron(identity, memory.system.B * theta))
+        transforms["A'"] = nengo.Dense(
+            (n, n), np.kron(identity, memory.system.A * theta)
+        )
+        transforms["B'"] = nengo.Dense(
+            (n, d), np.kron(identity, memory.system.B * theta)
+        )
         transforms["theta"] = nengo.Dense((n, n), init=self.dt / theta)  # one scalar
         transforms["I"] = nengo.Dense((n, n), init=1.0)
         return True
@@ -310,7 +319,9 @@ class LMU(nengo.Network):
             raise ValidationError(
                 "theta is not trainable in this LMU", attr="trainable", obj=self
             )
-        return self.dt / float(np.ravel(sim.data[self.weight_connections["theta"]].weights)[0])
+        return self.dt / float(
+            np.ravel(sim.data[self.weight_connections["theta"]].weights)[0]
+        )
 
 
 class Dense(nengo.Network):

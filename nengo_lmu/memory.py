@@ -20,7 +20,7 @@ class LinearSystemParam(Parameter):
 
 
 class LinearSystemState(Process):
-    """Output the state of a single-input `.LinearSystem` driven by each input dimension.
+    """Output the states of a single-input `.LinearSystem` driven by each input.
 
     For every input dimension ``k`` the process keeps a state ``x_k`` (``system.order``
     values) with ``x_k[t] = A x_k[t-1] + B u_k[t]`` and outputs all of them,

@@ -103,7 +103,9 @@ class LinearSystem(Synapse):
                 raise ValidationError("Must be finite", attr=name, obj=self)
         if analog and dt is not None:
             raise ValidationError(
-                "Only a discrete system (analog=False) has a time step", attr="dt", obj=self
+                "Only a discrete system (analog=False) has a time step",
+                attr="dt",
+                obj=self,
             )
         self.A, self.B, self.C, self.D = A, B, C, D
         self.analog = analog
@@ -133,7 +135,11 @@ class LinearSystem(Synapse):
     @property
     def _argreprs(self):
         # a summary: the matrices of a high-order system would fill pages
-        args = [f"order={self.order}", f"size_in={self.size_in}", f"size_out={self.size_out}"]
+        args = [
+            f"order={self.order}",
+            f"size_in={self.size_in}",
+            f"size_out={self.size_out}",
+        ]
         if not self.analog:
             args += ["analog=False"] + ([] if self.dt is None else [f"dt={self.dt!r}"])
         return args
@@ -331,7 +337,10 @@ def pade_coefficients(theta, order):
     ``exp(-theta s)``, highest power first (as `numpy.polyval` takes them)."""
     p, q = order - 1, order
     num = [
-        math.comb(p, i) * math.factorial(p + q - i) / math.factorial(p + q) * (-theta) ** i
+        math.comb(p, i)
+        * math.factorial(p + q - i)
+        / math.factorial(p + q)
+        * (-theta) ** i
         for i in range(p + 1)
     ]
     den = [

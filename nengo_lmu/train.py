@@ -1,4 +1,4 @@
-"""Run, train and evaluate nengo_lmu networks (NengoDL and the Nengo reference simulator)."""
+"""Run and evaluate nengo_lmu networks (NengoDL and the Nengo reference simulator)."""
 
 import nengo
 import numpy as np
@@ -33,7 +33,8 @@ def predict(net, x, backend="nengo_dl", dt=1.0, minibatch_size=100, progress_bar
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[2] != net.input.size_out:
         raise ValidationError(
-            f"Must have shape (n, steps, {net.input.size_out}) (got {x.shape})", attr="x"
+            f"Must have shape (n, steps, {net.input.size_out}) (got {x.shape})",
+            attr="x",
         )
     if backend == "nengo_dl":
         import nengo_dl  # pylint: disable=import-outside-toplevel

@@ -1,4 +1,4 @@
-"""Test options: ``--slow`` runs the long tests; ``--plots DIR`` saves diagnostic plots."""
+"""Options: ``--slow`` runs the long tests; ``--plots DIR`` saves diagnostic plots."""
 
 import pathlib
 

@@ -35,7 +35,9 @@ def test_delay_bad_arguments(tmp_path):
     assert result.returncode == 2
     assert "--order: must be > 0" in result.stderr
 
-    result = run_cli("delay", "--theta", "20", "--t", "5", "--plot", str(tmp_path / "x.png"))
+    result = run_cli(
+        "delay", "--theta", "20", "--t", "5", "--plot", str(tmp_path / "x.png")
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1  # one clear line, no traceback
     assert "transient" in result.stderr

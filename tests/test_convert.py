@@ -37,13 +37,17 @@ def test_paper_weights_layout(paper_file):
     with h5py.File(paper_file, "r") as f:
         cell = f["model_weights/rnn_1/rnn_1"]
         # Keras kernels are (in, out); Nengo transforms (out, in)
-        assert np.array_equal(kwargs["memory_kernel"], np.array(cell["memory_kernel:0"]).T)
+        assert np.array_equal(
+            kwargs["memory_kernel"], np.array(cell["memory_kernel:0"]).T
+        )
         AT = np.array(cell["AT:0"])
     assert (kwargs["units"], kwargs["order"], kwargs["n_classes"]) == (212, 256, 10)
-    # the file's memory is the ZOH Legendre system, theta = 784 steps (float32 precision)
+    # the file's memory: the ZOH Legendre system, theta = 784 steps (float32 precision)
     Ad = LegendreDelay(784, 256).discretize(dt=1).A
     assert np.allclose(np.eye(256) + AT.T, Ad, atol=1e-6)
-    assert np.array_equal(kwargs["memory_system"].A, np.eye(256) + AT.T.astype(np.float64))
+    assert np.array_equal(
+        kwargs["memory_system"].A, np.eye(256) + AT.T.astype(np.float64)
+    )
 
 
 def test_paper_model_backends_agree(paper_file, paper_data):
@@ -73,7 +77,9 @@ def test_missing_and_corrupt_files(tmp_path):
         load_paper_weights(tmp_path / "junk.hdf5")
     with h5py.File(tmp_path / "other.hdf5", "w") as f:
         f["x"] = np.zeros(3)
-    with pytest.raises(ValidationError, match="not the paper.s LMU weights file: it lacks .*rnn_1/AT:0"):
+    with pytest.raises(
+        ValidationError, match="not the paper.s LMU weights file: it lacks .*rnn_1/AT:0"
+    ):
         load_paper_weights(tmp_path / "other.hdf5")
 
 
@@ -93,10 +99,24 @@ def test_evaluate_command(paper_file):
     lines = {}
     for backend in ("nengo_dl", "nengo"):
         result = subprocess.run(
-            [sys.executable, "-m", "nengo_lmu.cli", "evaluate", "--weights",
-             str(paper_file), "--task", "psmnist-paper", "--n", "50", "--backend",
-             backend, "--quiet"],
-            capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "nengo_lmu.cli",
+                "evaluate",
+                "--weights",
+                str(paper_file),
+                "--task",
+                "psmnist-paper",
+                "--n",
+                "50",
+                "--backend",
+                backend,
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert result.returncode == 0, result.stderr
         lines[backend] = result.stdout.strip().splitlines()[-1]

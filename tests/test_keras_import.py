@@ -17,13 +17,27 @@ CASES = {  # name: (layer kind, hidden cell, memory_d, LMUCell options)
     "lmu-fft-dense-i2h": ("LMU", "dense", 2, dict(input_to_hidden=True, use_bias=True)),
     "lmu-h2m": ("LMU", "rnn", 2, dict(hidden_to_memory=True)),
     "lmu-m2m-dense": ("LMU", "dense-relu", 1, dict(memory_to_memory=True)),
-    "cell-all": ("RNN", "rnn", 2, dict(input_to_hidden=True, hidden_to_memory=True,
-                                       memory_to_memory=True, use_bias=True)),
+    "cell-all": (
+        "RNN",
+        "rnn",
+        2,
+        dict(
+            input_to_hidden=True,
+            hidden_to_memory=True,
+            memory_to_memory=True,
+            use_bias=True,
+        ),
+    ),
     "cell-dense-h2m": ("RNN", "dense", 1, dict(hidden_to_memory=True)),
     "cell-no-kernel": ("RNN", "rnn", INPUT_D, dict(kernel_initializer=None)),
     "cell-euler": ("RNN", "rnn", 1, dict(discretizer="euler", input_to_hidden=True)),
     "cell-theta-zoh": ("RNN", "rnn", 1, dict(trainable_theta=True)),
-    "cell-theta-euler": ("RNN", "dense", 2, dict(trainable_theta=True, discretizer="euler")),
+    "cell-theta-euler": (
+        "RNN",
+        "dense",
+        2,
+        dict(trainable_theta=True, discretizer="euler"),
+    ),
 }
 
 
@@ -36,7 +50,9 @@ def keras_layer(kind, hidden, memory_d, options):
     args = dict(memory_d=memory_d, order=ORDER, theta=THETA, hidden_cell=hidden_cell)
     if kind == "LMU":
         return keras_lmu.LMU(return_sequences=True, **args, **options)
-    return tf.keras.layers.RNN(keras_lmu.LMUCell(**args, **options), return_sequences=True)
+    return tf.keras.layers.RNN(
+        keras_lmu.LMUCell(**args, **options), return_sequences=True
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -69,7 +85,9 @@ def test_keras_lmu_import(case):
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=3, progress_bar=False) as sim:
         actual = sim.predict({stim: x})[probe]
     assert np.ptp(expected) > 0.5
-    assert np.allclose(actual, expected, atol=1e-5, rtol=0), np.abs(actual - expected).max()
+    assert np.allclose(actual, expected, atol=1e-5, rtol=0), np.abs(
+        actual - expected
+    ).max()
 
     if case == "cell-all":  # the reference simulator too, for one case
         with nengo.Network(seed=0) as net:

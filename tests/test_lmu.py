@@ -24,7 +24,7 @@ def legendre_zoh(theta, order, dt=1.0, method="zoh"):
 
 
 def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
-    """The LMU cell in float64, one sequence x (steps, input_d); returns h (steps, units).
+    """The LMU cell in float64 for one sequence x (steps, input_d); h (steps, units).
 
     ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
     """
@@ -38,8 +38,12 @@ def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
         u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
         u += w["memory_encoders"] @ m.ravel() + w["memory_bias"]
         m = m @ Ad.T + u[:, None] * Bd
-        h = f(w["input_kernel"] @ x_t + w["hidden_kernel"] @ h
-              + w["memory_kernel"] @ m.ravel() + w["hidden_bias"])
+        h = f(
+            w["input_kernel"] @ x_t
+            + w["hidden_kernel"] @ h
+            + w["memory_kernel"] @ m.ravel()
+            + w["hidden_bias"]
+        )
         hs.append(h)
     return np.array(hs)
 
@@ -81,7 +85,9 @@ def run_lmu(lmu_kwargs, x, backend):
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
     net, stim, probe = build(x[0])
-    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=len(x), progress_bar=False) as sim:
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=len(x), progress_bar=False
+    ) as sim:
         return sim.predict({stim: x})[probe]
 
 
@@ -92,8 +98,14 @@ def test_lmu_matches_numpy_cell(backend):
     w = random_weights(rng, units, order, input_d, memory_d)
     x = rng.uniform(-1, 1, size=(3, 25, input_d))
     h = run_lmu(
-        dict(units=units, order=order, theta=theta, input_d=input_d, memory_d=memory_d,
-             **w),
+        dict(
+            units=units,
+            order=order,
+            theta=theta,
+            input_d=input_d,
+            memory_d=memory_d,
+            **w,
+        ),
         x,
         backend,
     )
@@ -105,16 +117,21 @@ def test_lmu_matches_numpy_cell(backend):
 
 @pytest.mark.parametrize(
     "neuron_type, f",
-    [(nengo.RectifiedLinear(), lambda j: np.maximum(j, 0)),
-     (None, lambda j: j),
-     (nengo.Sigmoid(tau_ref=1), lambda j: 1 / (1 + np.exp(-j)))],
+    [
+        (nengo.RectifiedLinear(), lambda j: np.maximum(j, 0)),
+        (None, lambda j: j),
+        (nengo.Sigmoid(tau_ref=1), lambda j: 1 / (1 + np.exp(-j))),
+    ],
 )
 def test_lmu_neuron_types(neuron_type, f):
     rng = np.random.RandomState(1)
     w = random_weights(rng, 4, 3, 1, 1)
     x = rng.uniform(-1, 1, size=(1, 20, 1))
-    h = run_lmu(dict(units=4, order=3, theta=5.0, input_d=1, hidden_neurons=neuron_type,
-                     **w), x, "nengo")
+    h = run_lmu(
+        dict(units=4, order=3, theta=5.0, input_d=1, hidden_neurons=neuron_type, **w),
+        x,
+        "nengo",
+    )
     assert np.allclose(h[0], numpy_cell(x[0], w, 5.0, 3, f=f), atol=1e-9)
 
 
@@ -124,8 +141,11 @@ def test_tensorflow_activation():
     rng = np.random.RandomState(6)
     w = random_weights(rng, 4, 3, 2, 1)
     x = rng.uniform(-1, 1, size=(2, 15, 2))
-    h = run_lmu(dict(units=4, order=3, theta=5.0, input_d=2, hidden_neurons=tf.nn.elu,
-                     **w), x, "nengo_dl")
+    h = run_lmu(
+        dict(units=4, order=3, theta=5.0, input_d=2, hidden_neurons=tf.nn.elu, **w),
+        x,
+        "nengo_dl",
+    )
     elu = lambda j: np.where(j > 0, j, np.exp(j) - 1)  # noqa: E731
     ref = np.array([numpy_cell(seq, w, 5.0, 3, f=elu) for seq in x])
     assert np.allclose(h, ref, atol=1e-5)
@@ -135,11 +155,21 @@ def test_paper_defaults():
     """Absent weights are absent, and the paper's initial values are used."""
     lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_bias=None)
     assert set(lmu.weight_connections) == {
-        "input_encoders", "hidden_encoders", "memory_encoders",
-        "input_kernel", "hidden_kernel", "memory_kernel",
+        "input_encoders",
+        "hidden_encoders",
+        "memory_encoders",
+        "input_kernel",
+        "hidden_kernel",
+        "memory_kernel",
     }
-    lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_encoders=None,
-              memory_encoders=None)
+    lmu = LMU(
+        units=6,
+        order=4,
+        theta=10.0,
+        input_d=2,
+        hidden_encoders=None,
+        memory_encoders=None,
+    )
     assert "hidden_encoders" not in lmu.weight_connections
     with nengo.Network() as net:
         lmu = LMU(units=6, order=4, theta=10.0, input_d=2)
@@ -175,8 +205,14 @@ def test_trainable_weights_in_nengo_dl():
 
     with nengo.Network() as net:
         stim = nengo.Node(np.zeros(2))
-        lmu = LMU(units=6, order=4, theta=10.0, input_d=2, hidden_bias=0.0,
-                  trainable=["memory_kernel", "hidden_bias"])
+        lmu = LMU(
+            units=6,
+            order=4,
+            theta=10.0,
+            input_d=2,
+            hidden_bias=0.0,
+            trainable=["memory_kernel", "hidden_bias"],
+        )
         nengo.Connection(stim, lmu.input, synapse=None)
     with nengo_dl.Simulator(net, progress_bar=False) as sim:
         shapes = sorted(tuple(w.shape) for w in sim.keras_model.trainable_weights)
@@ -191,7 +227,11 @@ def test_trainable_weights_in_nengo_dl():
         (dict(order=0), "order", "integer >= 1"),
         (dict(order=2.5), "order", "integer >= 1"),
         (dict(input_d=0), "input_d", "integer >= 1"),
-        (dict(input_kernel=np.zeros((4, 3))), "input_kernel", r"must have shape \(4, 2\)"),
+        (
+            dict(input_kernel=np.zeros((4, 3))),
+            "input_kernel",
+            r"must have shape \(4, 2\)",
+        ),
         (dict(memory_kernel=np.zeros((4, 5))), "memory_kernel", r"shape \(4, 6\)"),
         (dict(hidden_neurons="tanh"), "hidden_neurons", "NeuronType"),
         (dict(trainable=["W_x"]), "trainable", "not weights of this LMU"),
@@ -209,15 +249,24 @@ def test_lmu_validation(kwargs, attr, match):
 def test_sequence_classifier_backends_agree():
     rng = np.random.RandomState(3)
     w = random_weights(rng, 5, 4, 1, 1)
-    net = SequenceClassifier(n_classes=3, units=5, order=4, theta=8.0, input_d=1, **w,
-                             readout_kernel=rng.normal(size=(3, 5)),
-                             readout_bias=rng.normal(size=3))
+    net = SequenceClassifier(
+        n_classes=3,
+        units=5,
+        order=4,
+        theta=8.0,
+        input_d=1,
+        **w,
+        readout_kernel=rng.normal(size=(3, 5)),
+        readout_bias=rng.normal(size=3),
+    )
     x = rng.uniform(-1, 1, size=(4, 12, 1))
     ref = predict(net, x, backend="nengo")
     dl = predict(net, x, backend="nengo_dl", minibatch_size=3)  # 4 = 3 + 1 padded
     hs = [numpy_cell(seq, w, 8.0, 4)[-1] for seq in x]
-    expected = np.array(hs) @ net.readout.kernel.transform.init.T + \
-        net.readout.bias.transform.init[:, 0]
+    expected = (
+        np.array(hs) @ net.readout.kernel.transform.init.T
+        + net.readout.bias.transform.init[:, 0]
+    )
     assert np.allclose(ref, expected, atol=1e-9)
     assert np.allclose(dl, expected, atol=1e-5)
 
@@ -251,12 +300,23 @@ def test_trainable_theta_memory():
     """With theta trainable (Euler), the untrained network is the Euler LMU cell."""
     rng = np.random.RandomState(5)
     w = random_weights(rng, 5, 4, 2, 2)
-    kwargs = dict(units=5, order=4, theta=9.0, input_d=2, memory_d=2, method="euler",
-                  trainable=["theta", "memory_kernel"], dt=1.0, **w)
+    kwargs = dict(
+        units=5,
+        order=4,
+        theta=9.0,
+        input_d=2,
+        memory_d=2,
+        method="euler",
+        trainable=["theta", "memory_kernel"],
+        dt=1.0,
+        **w,
+    )
     x = rng.uniform(-1, 1, size=(2, 20, 2))
     ref = np.array([numpy_cell(seq, w, 9.0, 4, method="euler") for seq in x])
     assert np.allclose(run_lmu(kwargs, x, "nengo"), ref, atol=1e-9)
     assert np.allclose(run_lmu(kwargs, x, "nengo_dl"), ref, atol=1e-5)
     for bad in (dict(method="zoh"), dict(trainable=["theta", "A"])):
-        with pytest.raises(ValidationError, match="trainable theta needs method='euler'"):
+        with pytest.raises(
+            ValidationError, match="trainable theta needs method='euler'"
+        ):
             LMU(**dict(kwargs, **bad))

@@ -177,13 +177,13 @@ def _native_builder_groups(sim):
         if any(isinstance(op, SimLinearSystem) for op in ops)
     ]
     assert groups
-    for ops, builder in groups:
+    for _, builder in groups:
         assert isinstance(builder, SimLinearSystemBuilder), type(builder)
     return [ops for ops, _ in groups]
 
 
 def _memory_and_synapse_net(u, theta, order):
-    """Input node -> LegendreMemory node, LegendreDelay synapse, and a D != 0 synapse."""
+    """Input node -> LegendreMemory node, LegendreDelay synapse, a D != 0 synapse."""
     d = u.shape[1]
     A, B, C, D = scipy.signal.tf2ss(*LINEAR_FILTER_CASES["with_D"])
     with nengo.Network(seed=0) as net:
@@ -239,7 +239,7 @@ def test_nengo_dl_gradient_through_memory():
         inp = nengo.Node(np.zeros(d_in))
         mem = nengo.Node(LegendreMemory(theta, order, size_in=d_mem))
         nengo.Connection(inp, mem, transform=W, synapse=None)
-        probe = nengo.Probe(mem)
+        nengo.Probe(mem)  # the keras model's output
 
     with nengo_dl.Simulator(net, dt=DT, minibatch_size=mb, progress_bar=False) as sim:
         _native_builder_groups(sim)

@@ -71,8 +71,12 @@ def pade_exact(order, wtheta):
     ]
 
     def poly_at_iw(coefs, w):  # sum_k c_k (i w)^k, as (real, imag)
-        re_ = sum(c * w**k * (-1) ** (k // 2) for k, c in enumerate(coefs) if k % 2 == 0)
-        im_ = sum(c * w**k * (-1) ** (k // 2) for k, c in enumerate(coefs) if k % 2 == 1)
+        re_ = sum(
+            c * w**k * (-1) ** (k // 2) for k, c in enumerate(coefs) if k % 2 == 0
+        )
+        im_ = sum(
+            c * w**k * (-1) ** (k // 2) for k, c in enumerate(coefs) if k % 2 == 1
+        )
         return re_, im_
 
     out = []
@@ -81,7 +85,9 @@ def pade_exact(order, wtheta):
         a, b = poly_at_iw(num, w)
         c, d = poly_at_iw(den, w)
         mag2 = c * c + d * d
-        out.append(complex(float((a * c + b * d) / mag2), float((b * c - a * d) / mag2)))
+        out.append(
+            complex(float((a * c + b * d) / mag2), float((b * c - a * d) / mag2))
+        )
     return np.array(out)
 
 
@@ -229,7 +235,9 @@ def test_legendre_readout_scalar_r():
 def test_legendre_readout_decodes_delays():
     order, theta, dt, T = 12, 1.0, 1e-3, 10.0
     n, steps = int(round(T / dt)), int(round(theta / dt))
-    u = nengo.processes.WhiteSignal(T, high=2, rms=0.5, seed=0).run_steps(n, dt=dt)[:, 0]
+    u = nengo.processes.WhiteSignal(T, high=2, rms=0.5, seed=0).run_steps(n, dt=dt)[
+        :, 0
+    ]
     X, _ = recurrence(*zoh(*legendre_closed_form(theta, order), dt), u)
 
     rs = [0, 0.25, 0.5, 1]
@@ -420,7 +428,9 @@ def test_discrete_system_at_other_dt(kind):
         if kind == "synapse":
             nengo.Connection(stim, nengo.Node(size_in=1), synapse=discrete)
         else:
-            nengo.Connection(stim, nengo.Node(LinearSystemState(discrete)), synapse=None)
+            nengo.Connection(
+                stim, nengo.Node(LinearSystemState(discrete)), synapse=None
+            )
     with pytest.raises(ValidationError, match=r"dt=0\.002.*dt=0\.001"):
         with nengo.Simulator(net, dt=0.001, progress_bar=False):
             pass

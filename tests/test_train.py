@@ -14,21 +14,23 @@ def toy_task(n=64, steps=12, seed=0):
     """Which of two halves of the sequence had the larger mean."""
     rng = np.random.RandomState(seed)
     x = rng.uniform(-1, 1, size=(n, steps, 1)).astype(np.float32)
-    y = (x[:, : steps // 2, 0].mean(axis=1) > x[:, steps // 2 :, 0].mean(axis=1))
+    y = x[:, : steps // 2, 0].mean(axis=1) > x[:, steps // 2 :, 0].mean(axis=1)
     return x, y.astype(np.int32)[:, None, None]
 
 
 def classifier():
-    return SequenceClassifier(n_classes=2, units=8, order=4, theta=12.0, input_d=1,
-                              seed=1)
+    return SequenceClassifier(
+        n_classes=2, units=8, order=4, theta=12.0, input_d=1, seed=1
+    )
 
 
 @pytest.fixture
 def trained(tmp_path):
     x, y = toy_task()
     net = classifier()
-    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=16, progress_bar=False,
-                            seed=2) as sim:
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=16, progress_bar=False, seed=2
+    ) as sim:
         sim.compile(
             optimizer=tf.optimizers.Adam(0.02),
             loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
@@ -73,17 +75,32 @@ def test_training_moves_theta_to_the_needed_delay():
     from nengo_lmu import LMU, legendre_readout  # pylint: disable=import-outside-toplevel
 
     order, steps, delay = 4, 120, 30
-    x = np.array([
-        nengo.processes.WhiteSignal(steps, high=0.03, rms=0.5, seed=s).run(steps, dt=1)
-        for s in range(64)
-    ])
+    x = np.array(
+        [
+            nengo.processes.WhiteSignal(steps, high=0.03, rms=0.5, seed=s).run(
+                steps, dt=1
+            )
+            for s in range(64)
+        ]
+    )
     y = np.concatenate([np.zeros((64, delay, 1)), x[:, :-delay]], axis=1)
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(np.zeros(1))
-        lmu = LMU(units=1, order=order, theta=20.0, input_d=1, hidden_neurons=None,
-                  hidden_encoders=None, memory_encoders=None, input_kernel=None,
-                  hidden_kernel=None, memory_kernel=legendre_readout(order, 1.0),
-                  trainable=["theta"], method="euler", dt=1.0)
+        lmu = LMU(
+            units=1,
+            order=order,
+            theta=20.0,
+            input_d=1,
+            hidden_neurons=None,
+            hidden_encoders=None,
+            memory_encoders=None,
+            input_kernel=None,
+            hidden_kernel=None,
+            memory_kernel=legendre_readout(order, 1.0),
+            trainable=["theta"],
+            method="euler",
+            dt=1.0,
+        )
         nengo.Connection(stim, lmu.input, synapse=None)
         probe = nengo.Probe(lmu.output)
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=16, progress_bar=False) as sim:
