@@ -1,5 +1,7 @@
 """Run and evaluate nengo_lmu networks (NengoDL and the Nengo reference simulator)."""
 
+import sys
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -51,11 +53,15 @@ def predict(net, x, backend="nengo_dl", dt=1.0, minibatch_size=100, progress_bar
     if backend == "nengo":
         scores = []
         with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
-            for seq in x:
+            for i, seq in enumerate(x):
+                if progress_bar and (i + 1) % max(1, len(x) // 100) == 0:
+                    print(f"\rsequence {i + 1}/{len(x)}", end="", file=sys.stderr)
                 net.input.output.data = seq
                 sim.reset()
                 sim.run_steps(len(seq))
                 scores.append(sim.data[net.probe][-1])
+        if progress_bar:
+            print(file=sys.stderr)
         return np.array(scores)
     raise ValidationError(
         f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", attr="backend"
