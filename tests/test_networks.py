@@ -1,0 +1,200 @@
+"""DelayNetwork: a Legendre delay made of Nengo ensembles."""
+
+import nengo
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.signal
+from nengo.exceptions import ValidationError
+
+import nengo_lmu
+from nengo_lmu.networks import REALIZATIONS, DelayNetwork
+from nengo_lmu.tasks import nrmse
+
+DT = 0.001
+
+
+def delayed(u, delay):
+    """``u(t - delay)``, zeros before."""
+    steps = int(round(delay / DT))
+    return np.concatenate([np.zeros((steps,) + u.shape[1:]), u[: len(u) - steps]])
+
+
+def run_delay(t, high, rms, seed, delays=None, filt=None, **kwargs):
+    """Drive a DelayNetwork with white noise; return input, output(s) and the network."""
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(t, high=high, rms=rms, seed=seed))
+        dn = DelayNetwork(input_high=high, input_rms=rms, **kwargs)
+        nengo.Connection(stim, dn.input, synapse=None)
+        out = dn.output if delays is None else dn.add_output(delays)
+        p_out, p_in = nengo.Probe(out, synapse=filt), nengo.Probe(stim, synapse=filt)
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run(t)
+    return sim.data[p_in], sim.data[p_out], dn
+
+
+def test_rate_network_delays_a_slow_signal(plots):
+    theta = 0.5
+    u, y, _ = run_delay(
+        6.0,
+        high=1.0,
+        rms=0.3,
+        seed=0,
+        n_neurons=50,
+        theta=theta,
+        order=4,
+        neuron_type=nengo.RectifiedLinear(),
+    )
+    start = int(2 * theta / DT)
+    error = nrmse(y[start:], delayed(u, theta)[start:])
+    if plots:
+        import matplotlib.pyplot as plt
+
+        plt.plot(u, label="u")
+        plt.plot(y, label="output")
+        plt.plot(delayed(u, theta), "--", label="u(t - theta)")
+        plt.legend()
+        plt.title(f"rate DelayNetwork, NRMSE {error:.3f}")
+        plt.savefig(plots / "rate_delay_network.png")
+        plt.close()
+    assert error < 0.1
+
+
+@pytest.mark.parametrize(
+    "neuron_type, bound",
+    # the issue's goals at the benchmark's size: SpikingRectifiedLinear 0.05, LIF 0.10
+    [(nengo.SpikingRectifiedLinear(), 0.05), (nengo.LIF(), 0.10)],
+)
+def test_spiking_network_beats_the_goal(neuron_type, bound):
+    theta = 1.0
+    lowpass = nengo.Lowpass(0.01)
+    u, y, _ = run_delay(
+        10.0,
+        high=1.0,
+        rms=0.3,
+        seed=1,
+        filt=lowpass,
+        n_neurons=100,
+        theta=theta,
+        order=6,
+        neuron_type=neuron_type,
+        max_rates=nengo.dists.Uniform(100, 120),
+    )
+    start = int(2 * theta / DT)
+    assert nrmse(y[start:], delayed(u, theta)[start:]) < bound
+
+
+def test_add_output_decodes_the_window():
+    theta, order = 0.5, 6
+    delays = np.linspace(0, theta, 5)
+    u, y, _ = run_delay(
+        6.0,
+        high=1.0,
+        rms=0.3,
+        seed=2,
+        delays=delays,
+        n_neurons=100,
+        theta=theta,
+        order=order,
+        neuron_type=nengo.RectifiedLinear(),
+    )
+    start = int(2 * theta / DT)
+    for k, delay in enumerate(delays):
+        # the ideal order-6 memory decodes these delays of 1 Hz noise to < 1 %
+        assert nrmse(y[start:, k], delayed(u, delay)[start:, 0]) < 0.02, delay
+
+
+@pytest.mark.parametrize("realization", REALIZATIONS)
+def test_realization_keeps_the_delay_and_scales_the_state(realization):
+    """The realized system has the Legendre delay's transfer function, and for the
+    assumed input class each state dimension has std 1 / 3.5 (simulated here)."""
+    high, rms, theta, order = 1.0, 0.3, 1.0, 6
+    with nengo.Network():
+        dn = DelayNetwork(
+            10,
+            theta,
+            order,
+            input_high=high,
+            input_rms=rms,
+            realization=realization,
+            calibrate=False,
+        )
+    s = 2j * np.pi * np.linspace(0.05, 5, 50)
+    legendre, realized = (
+        [C @ np.linalg.solve(si * np.eye(order) - A, B) + D for si in s]
+        for A, B, C, D in (nengo_lmu.LegendreDelay(theta, order).ss, dn.system.ss)
+    )
+    assert np.allclose(realized, legendre, rtol=1e-8, atol=1e-10)
+
+    t = 400.0
+    u = nengo.processes.WhiteSignal(t, high=high, rms=rms, seed=3).run(t, dt=0.01)
+    ideal = (dn.system.A, dn.system.B, np.eye(order), np.zeros((order, 1)))
+    _, _, x = scipy.signal.lsim(ideal, u[:, 0], np.arange(len(u)) * 0.01)
+    std = x[int(10 / 0.01) :].std(axis=0)
+    assert np.allclose(std, 1 / 3.5, rtol=0.15)
+    if realization == "minimum-noise":  # every dimension weighs the same in the output
+        A, _, C, _ = dn.system.ss
+        Q = scipy.linalg.solve_continuous_lyapunov(A.T, -C.T @ C)
+        assert np.allclose(np.diag(Q), np.mean(np.diag(Q)), rtol=1e-6)
+
+
+def test_lead_is_zero_for_rate_neurons_and_positive_for_lif():
+    """Rate neurons follow their input instantly; leaky integrate-and-fire neurons
+    respond ahead of their rate approximation (Knight, 1972)."""
+    kwargs = dict(
+        n_neurons=50, theta=1.0, order=4, max_rates=nengo.dists.Uniform(100, 120)
+    )
+    with nengo.Network():
+        rate = DelayNetwork(neuron_type=nengo.RectifiedLinear(), **kwargs)
+        lif = DelayNetwork(neuron_type=nengo.LIF(), **kwargs)
+    assert abs(rate.lead) < 2e-4
+    assert 1e-3 < lif.lead < 1e-2
+
+
+def test_nengo_dl_equals_reference_for_rate_neurons():
+    nengo_dl = pytest.importorskip("nengo_dl")
+    with nengo.Network(seed=4) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(1.0, high=2, rms=0.3, seed=4))
+        dn = DelayNetwork(20, 0.5, 3, neuron_type=nengo.RectifiedLinear())
+        nengo.Connection(stim, dn.input, synapse=None)
+        window = dn.add_output([0, 0.25, 0.5])
+        probes = [nengo.Probe(dn.output), nengo.Probe(window), nengo.Probe(dn.state)]
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run(1.0)
+    with nengo_dl.Simulator(net, dt=DT, minibatch_size=1, progress_bar=False) as dl_sim:
+        dl_sim.run(1.0)
+    for probe in probes:
+        ref, dl = sim.data[probe], dl_sim.data[probe][0]
+        assert np.max(np.abs(ref)) > 0.05
+        assert np.max(np.abs(dl - ref)) < 1e-4 * np.max(np.abs(ref)), probe
+
+
+@pytest.mark.parametrize(
+    "kwargs, attr",
+    [
+        (dict(n_neurons=0), "n_neurons"),
+        (dict(theta=0), "theta"),
+        (dict(theta=-1), "theta"),
+        (dict(order=0), "order"),
+        (dict(synapse=nengo.Triangle(0.1)), "synapse"),
+        (dict(synapse=None), "synapse"),
+        (dict(realization="hankel"), "realization"),
+        (dict(input_rms=0), "input_rms"),
+        (dict(dt=0), "dt"),
+    ],
+)
+def test_bad_parameters_raise(kwargs, attr):
+    args = dict(dict(n_neurons=10, theta=1.0, order=3, calibrate=False), **kwargs)
+    with nengo.Network():
+        with pytest.raises(ValidationError) as info:
+            DelayNetwork(**args)
+    assert info.value.attr == attr
+
+
+@pytest.mark.parametrize("delays", [-0.1, 1.1, [0, 0.5, 2.0], np.nan])
+def test_delays_outside_the_window_raise(delays):
+    with nengo.Network():
+        dn = DelayNetwork(10, 1.0, 3, calibrate=False)
+        with pytest.raises(ValidationError) as info:
+            dn.add_output(delays)
+    assert info.value.attr == "delays"
