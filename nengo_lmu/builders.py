@@ -1,18 +1,31 @@
-"""Build linear systems and memories into a Nengo model as `SimLinearSystem` operators.
+"""Nengo builders: linear systems and memories as `SimLinearSystem` operators, and
+the fused NengoDL builds of `.LMU` and `.Dense` (`SimLMU`, `SimDense`).
 
-The operator is a `nengo.builder.processes.SimProcess`, so the reference simulator
-steps it with the process' own ``make_step``. It is a distinct type so that NengoDL,
-which looks its operator builders up by exact type, uses the native TensorFlow builder
-in `nengo_lmu.dl_builders` instead of wrapping the process in a numpy function. That
-module is imported (and its builder registered) the first time a model is built while
-NengoDL is loaded, so plain Nengo use never imports TensorFlow.
+`SimLinearSystem` is a `nengo.builder.processes.SimProcess`, so the reference
+simulator steps it with the process' own ``make_step``. It is a distinct type so that
+NengoDL, which looks its operator builders up by exact type, uses the native TensorFlow
+builder in `nengo_lmu.dl_builders` instead of wrapping the process in a numpy function.
+
+`.LMU` and `.Dense` networks build from their Nengo objects on every simulator. When
+the model is built for NengoDL, the operators of those objects are then replaced by one
+`SimLMU` or `SimDense` operator on the same signals, whenever that is exact (see
+`build_lmu`): NengoDL then runs a few TensorFlow operations per step instead of some
+twenty operator groups, which makes training several times faster.
+
+`nengo_lmu.dl_builders` is imported (and its builders registered) the first time a
+model is built while NengoDL is loaded, so plain Nengo use never imports TensorFlow.
 """
 
 import sys
 
-from nengo.builder import Builder, Signal
+import nengo
+import numpy as np
+from nengo.builder import Builder, Operator, Signal
+from nengo.builder.network import build_network
+from nengo.builder.operator import Reset
 from nengo.builder.processes import SimProcess
 
+from nengo_lmu.lmu import LMU, Dense
 from nengo_lmu.memory import LinearSystemState
 from nengo_lmu.systems import LinearSystem
 
@@ -73,3 +86,253 @@ def build_linear_system(model, process, sig_in, sig_out=None, mode="set"):
         )
     )
     return sig_out
+
+
+FUSED_NEURON_TYPES = (nengo.Tanh, nengo.Sigmoid, nengo.RectifiedLinear)
+"""Hidden neuron types (exact types) that `.SimLMU` computes exactly as NengoDL does."""
+
+
+class SimLMU(Operator):
+    """One step of an `.LMU` cell as a single operator (built by NengoDL only).
+
+    With ``w`` the weights of the LMU's connections (absent ones are zero)::
+
+        u = e_x x + e_h h + e_m m + b_u
+        m = A m + B u      (or I m + theta (A' m + B' u) for a trainable theta)
+        h = f(W_x x + W_h h + W_m m + b_h)
+
+    Parameters
+    ----------
+    x : Signal
+        The LMU's input (read).
+    weights : dict
+        The weight signal of each of the LMU's connections, by name (read); the
+        ``"A"``, ``"B"`` or ``"A'"``, ``"B'"``, ``"theta"``, ``"I"`` signals when the
+        memory is built from connections.
+    memory, hidden : Signal
+        The states ``m`` and ``h`` (updated).
+    memory_d : int
+        The dimensions of ``u``.
+    output : Signal
+        ``h`` for the objects reading the LMU's output (set).
+    neuron_type : nengo.neurons.NeuronType or None
+        ``f``: one of `.FUSED_NEURON_TYPES`, or None for the identity.
+    memory_process : LinearSystemState or None
+        The memory node's process (its system gives ``A`` and ``B``), or None when the
+        memory is built from connections.
+    tag : str, optional
+        A label for debugging.
+    """
+
+    def __init__(
+        self,
+        x,
+        weights,
+        memory,
+        hidden,
+        memory_d,
+        output,
+        neuron_type,
+        memory_process,
+        tag=None,
+    ):
+        super().__init__(tag=tag)
+        self.weights = weights
+        self.memory_d = memory_d
+        self.neuron_type = neuron_type
+        self.memory_process = memory_process
+        self.sets = [output]
+        self.incs = []
+        self.reads = [x] + list(weights.values())
+        self.updates = [memory, hidden]
+
+    @property
+    def x(self):
+        """The input signal."""
+        return self.reads[0]
+
+    @property
+    def output(self):
+        """The output signal."""
+        return self.sets[0]
+
+    @property
+    def memory(self):
+        """The memory state signal."""
+        return self.updates[0]
+
+    @property
+    def hidden(self):
+        """The hidden state signal."""
+        return self.updates[1]
+
+
+def _in_nengo_dl(model):
+    """True if ``model`` is being built for NengoDL."""
+    return "nengo_dl" in sys.modules and isinstance(
+        model, sys.modules["nengo_dl"].builder.NengoModel
+    )
+
+
+def _isolated(model, net, nodes, connections):
+    """True if ``net`` holds just ``nodes`` and the ``connections`` (a dict giving the
+    synapse each was made with), which still have that synapse and no function or
+    learning rule; and the rest of ``model`` connects to them only into ``net.input``
+    and from ``net.input`` and ``net.output``, and probes only the outputs of those."""
+    if set(net.all_objects) != set(nodes) | set(connections) or any(
+        conn.synapse != synapse
+        or conn.function is not None
+        or conn.learning_rule_type is not None
+        for conn, synapse in connections.items()
+    ):
+        return False
+    inside = set(nodes) | set(connections) | {net.output}
+    readable = {net.input, net.output}
+    for conn in set(model.toplevel.all_connections) - set(connections):
+        if conn.pre_obj in inside - readable or conn.post_obj in inside - {net.input}:
+            return False
+    return all(
+        probe.target not in inside
+        or (probe.target in readable and probe.attr == "output")
+        for probe in model.toplevel.all_probes
+    )
+
+
+def _fuse(model, net, n_ops, op):
+    """Replace the operators built for ``net`` (``model.operators[n_ops:]``) by
+    ``op``, keeping the reset of ``net.input``'s signal."""
+    import nengo_lmu.dl_builders  # noqa: F401 (registers the TensorFlow builders)
+
+    x = model.sig[net.input]["in"]
+    reset_x = [
+        o for o in model.operators[n_ops:] if isinstance(o, Reset) and o.dst is x
+    ]
+    model.operators[n_ops:] = reset_x + [op]
+
+
+DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A", "A'", "I")
+"""The `.LMU` connections made with ``synapse=0`` (the others have none)."""
+
+
+def _fusable_lmu(model, lmu):
+    """True if `.SimLMU` computes exactly what the objects of ``lmu`` (as built in
+    ``model``) compute."""
+    if type(lmu.hidden) is nengo.Ensemble:
+        built = model.params[lmu.hidden]
+        if (
+            type(lmu.hidden.neuron_type) not in FUSED_NEURON_TYPES
+            or np.any(built.gain != 1)
+            or np.any(built.bias != 0)
+        ):
+            return False
+    elif type(lmu.hidden) is not nengo.Node:
+        return False  # a TensorNode
+    names = ("input", "memory", "memory_input", "memory_change", "one", "hidden")
+    return _isolated(
+        model,
+        lmu,
+        [getattr(lmu, name) for name in names if hasattr(lmu, name)],
+        {
+            conn: nengo.Lowpass(0) if name in DELAYED else None
+            for name, conn in lmu.weight_connections.items()
+        },
+    )
+
+
+@Builder.register(LMU)
+def build_lmu(model, lmu, progress=None):
+    """Build an `.LMU` from its objects, as Nengo builds any network.
+
+    For NengoDL, if ``lmu.fused`` and the cell can be computed exactly in one step,
+    the operators of its objects are then replaced by one `.SimLMU` reading the same
+    input and weight signals and setting the same output signal. Exactly means: hidden
+    neurons of a type in `.FUSED_NEURON_TYPES` with unit gain and zero bias (the
+    ensemble is not trainable), or a node; the LMU's objects as its constructor made
+    them (no added objects, synapses, functions or learning rules); and nothing
+    outside connects to them except into ``input`` and from ``input`` and ``output``.
+    Otherwise (e.g. spiking neurons or a TensorFlow function as the hidden layer) the
+    LMU keeps the standard build.
+
+    The weights stay the connections' own (trainable) signals, so training,
+    ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
+    build; ``save_params`` files are specific to the build, as for any change of
+    NengoDL's operator plan.
+    """
+    n_ops = len(model.operators)
+    build_network(model, lmu, progress)
+    if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):
+        _fuse(
+            model,
+            lmu,
+            n_ops,
+            SimLMU(
+                model.sig[lmu.input]["in"],
+                {n: model.sig[c]["weights"] for n, c in lmu.weight_connections.items()},
+                Signal(shape=lmu.memory.size_out, name=f"{lmu}.m"),
+                Signal(shape=lmu.output.size_in, name=f"{lmu}.h"),
+                lmu.memory_input.size_in,
+                model.sig[lmu.output]["out"],
+                getattr(lmu.hidden, "neuron_type", None),
+                None if lmu.memory is not lmu.memory_input else lmu.memory.output,
+                tag=str(lmu),
+            ),
+        )
+
+
+class SimDense(Operator):
+    """``y = W x + b`` as a single operator (built by NengoDL only).
+
+    Parameters
+    ----------
+    x : Signal
+        The input (read).
+    kernel : Signal
+        ``W`` (read).
+    bias : Signal or None
+        ``b`` as a column (read), or None for none.
+    y : Signal
+        The output (set).
+    tag : str, optional
+        A label for debugging.
+    """
+
+    def __init__(self, x, kernel, bias, y, tag=None):
+        super().__init__(tag=tag)
+        self.sets = [y]
+        self.incs = []
+        self.reads = [x, kernel] + ([] if bias is None else [bias])
+        self.updates = []
+
+
+@Builder.register(Dense)
+def build_dense(model, dense, progress=None):
+    """Build a `.Dense` layer from its objects, as Nengo builds any network.
+
+    For NengoDL, if ``dense.fused``, its objects are as its constructor made them and
+    nothing outside connects to them except into ``input`` and from ``input`` and
+    ``output``, their operators are then replaced by one `.SimDense` on the same
+    signals (see `build_lmu`).
+    """
+    n_ops = len(model.operators)
+    build_network(model, dense, progress)
+    nodes = [dense.input, dense.output] + ([dense.one] if hasattr(dense, "one") else [])
+    connections = {dense.kernel: None}
+    if hasattr(dense, "bias"):
+        connections[dense.bias] = None
+    if (
+        dense.fused
+        and _in_nengo_dl(model)
+        and _isolated(model, dense, nodes, connections)
+    ):
+        _fuse(
+            model,
+            dense,
+            n_ops,
+            SimDense(
+                model.sig[dense.input]["in"],
+                model.sig[dense.kernel]["weights"],
+                model.sig[dense.bias]["weights"] if hasattr(dense, "bias") else None,
+                model.sig[dense.output]["in"],
+                tag=str(dense),
+            ),
+        )

@@ -1,12 +1,14 @@
-"""Native NengoDL (TensorFlow) builder for `.SimLinearSystem` operators.
+"""Native NengoDL (TensorFlow) builders for the `.SimLinearSystem`, `.SimLMU` and
+`.SimDense` operators.
 
 Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded.
 """
 
+import nengo
 import tensorflow as tf
 from nengo_dl.builder import Builder, OpBuilder
 
-from nengo_lmu.builders import SimLinearSystem
+from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
 
 
 @Builder.register(SimLinearSystem)
@@ -52,3 +54,112 @@ class SimLinearSystemBuilder(OpBuilder):
     @staticmethod
     def mergeable(x, y):
         return x.merge_key == y.merge_key
+
+
+ACTIVATIONS = {  # as NengoDL's neuron builders compute them (x / 1 == x exactly)
+    type(None): lambda neurons, J: J,  # a node: the identity
+    nengo.Tanh: lambda neurons, J: (
+        tf.nn.tanh(J) if neurons.tau_ref == 1 else tf.nn.tanh(J) / neurons.tau_ref
+    ),
+    nengo.Sigmoid: lambda neurons, J: (
+        tf.nn.sigmoid(J) if neurons.tau_ref == 1 else tf.nn.sigmoid(J) / neurons.tau_ref
+    ),
+    nengo.RectifiedLinear: lambda neurons, J: (
+        tf.nn.relu(J) if neurons.amplitude == 1 else tf.nn.relu(J) * neurons.amplitude
+    ),
+}
+
+
+@Builder.register(SimLMU)
+class SimLMUBuilder(OpBuilder):
+    """Step one LMU cell: a few matrix products on the batch, no intermediate
+    signals (see `.SimLMU`)."""
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        assert len(self.ops) == 1  # never merged (see OpBuilder.mergeable)
+        op = self.ops[0]
+        self.x = signals[op.x]
+        self.weights = {name: signals[sig] for name, sig in op.weights.items()}
+        self.memory, self.hidden = signals[op.memory], signals[op.hidden]
+        self.output = signals[op.output]
+        self.activation = ACTIVATIONS[type(op.neuron_type)]
+        self.neuron_type = op.neuron_type
+        self.memory_d = op.memory_d
+        if op.memory_process is not None:
+            A, B, _, _ = op.memory_process.discrete_system(signals.dt_val).ss
+            self.order = A.shape[0]
+            self.AT = tf.constant(A.T, dtype=signals.dtype)
+            self.b = tf.constant(B[:, 0], dtype=signals.dtype)
+
+    def build_step(self, signals):
+        w = {name: signals.gather(sig) for name, sig in self.weights.items()}
+        x, m, h = (signals.gather(s) for s in (self.x, self.memory, self.hidden))
+
+        def dot(name, v):
+            return tf.matmul(v, w[name], transpose_b=True)
+
+        def total(size, terms):
+            """Sum of the present terms ``W v`` (``b`` for v None); zeros if none."""
+            values = [
+                w[name][:, 0] if v is None else dot(name, v)
+                for name, v in terms
+                if name in w
+            ]
+            if not values:
+                return tf.zeros((signals.minibatch_size, size), signals.dtype)
+            return sum(values[1:], values[0])
+
+        u = total(
+            self.memory_d,
+            [
+                ("input_encoders", x),
+                ("hidden_encoders", h),
+                ("memory_encoders", m),
+                ("memory_bias", None),
+            ],
+        )
+        if "A" in w:
+            m = dot("A", m) + dot("B", u)
+        elif "theta" in w:
+            m = w["I"] * m + w["theta"] * (dot("A'", m) + dot("B'", u))
+        else:  # each of the memory_d rows of m steps with the process' A and B
+            m = tf.reshape(
+                tf.matmul(tf.reshape(m, (-1, self.order)), self.AT)
+                + tf.reshape(u, (-1, 1)) * self.b,
+                (signals.minibatch_size, -1),
+            )
+        h = self.activation(
+            self.neuron_type,
+            total(
+                self.hidden.shape[0],
+                [
+                    ("input_kernel", x),
+                    ("hidden_kernel", h),
+                    ("memory_kernel", m),
+                    ("hidden_bias", None),
+                ],
+            ),
+        )
+        signals.scatter(self.memory, m)
+        signals.scatter(self.hidden, h)
+        signals.scatter(self.output, h)
+
+
+@Builder.register(SimDense)
+class SimDenseBuilder(OpBuilder):
+    """Compute ``y = x W^T + b`` on the batch (see `.SimDense`)."""
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        assert len(self.ops) == 1  # never merged
+        self.x, self.kernel, *self.bias = (signals[s] for s in self.ops[0].reads)
+        self.y = signals[self.ops[0].sets[0]]
+
+    def build_step(self, signals):
+        y = tf.matmul(
+            signals.gather(self.x), signals.gather(self.kernel), transpose_b=True
+        )
+        if self.bias:
+            y += signals.gather(self.bias[0])[:, 0]
+        signals.scatter(self.y, y)

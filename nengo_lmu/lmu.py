@@ -125,7 +125,13 @@ class LMU(nengo.Network):
         ``h`` (units).
     weight_connections : dict
         The connection holding each present weight, by name.
+    fused : bool
+        In NengoDL, build the cell as one operator per step (much faster) whenever
+        that is exact (see `.builders.build_lmu`); set to False (before building) for
+        the standard build from the objects above. Default True.
     """
+
+    fused = True
 
     def __init__(
         self,
@@ -338,7 +344,16 @@ class Dense(nengo.Network):
         Initial ``b`` (size_out,), or None for no bias. Default zeros.
     **kwargs
         ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
+
+    Attributes
+    ----------
+    fused : bool
+        In NengoDL, compute the layer as one operator per step whenever that is exact
+        (see `.builders.build_dense`); set to False (before building) for the standard
+        build from its nodes and connections. Default True.
     """
+
+    fused = True
 
     def __init__(self, size_in, size_out, kernel=None, bias=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -1,0 +1,276 @@
+"""The fused NengoDL builds of `LMU` and `Dense` against their standard builds."""
+
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nengo_lmu import LMU, Dense, LegendreDelay
+from nengo_lmu.builders import SimDense, SimLMU
+from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.train import predict
+
+
+def random_weights(rng, units, order, input_d, memory_d, names=None):
+    shapes = {
+        "input_encoders": (memory_d, input_d),
+        "hidden_encoders": (memory_d, units),
+        "memory_encoders": (memory_d, memory_d * order),
+        "memory_bias": (memory_d,),
+        "input_kernel": (units, input_d),
+        "hidden_kernel": (units, units),
+        "memory_kernel": (units, memory_d * order),
+        "hidden_bias": (units,),
+    }
+    names = shapes if names is None else names
+    return {k: rng.uniform(-0.5, 0.5, size=shapes[k]) for k in names}
+
+
+def lmu_network(lmu_kwargs, input_d, with_readout=False):
+    """stim -> LMU (-> Dense); probes the LMU's (or the readout's) output."""
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(input_d))
+        lmu = LMU(**lmu_kwargs)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        out = lmu.output
+        if with_readout:
+            readout = Dense(lmu.output.size_out, 3, bias=0.2)
+            nengo.Connection(lmu.output, readout.input, synapse=None)
+            out = readout.output
+        probe = nengo.Probe(out)
+    return net, stim, probe
+
+
+def outputs_and_gradients(net, stim, probe, x, fused):
+    """Probe data and gradients of a fixed random projection of it with respect to
+    every connection's weights, with the LMU and Dense layers fused or not; also the
+    types of the operators in the plan."""
+    for subnet in net.all_networks:
+        subnet.fused = fused
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=len(x), progress_bar=False
+    ) as sim:
+        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        conns = [c for c in net.all_connections if sim.data[c].weights is not None]
+        inputs = sim._generate_inputs({stim: x})  # all input nodes, and n_steps
+        with tf.GradientTape() as tape:
+            out = sim.keras_model(inputs)[0]
+            loss = tf.reduce_sum(out * np.random.RandomState(9).randn(*out.shape))
+        variables = sim.keras_model.trainable_weights
+        grads = tape.gradient(loss, variables)
+        # read each connection's gradient through sim.data: weights - (weights - grad)
+        before = [sim.data[c].weights for c in conns]
+        for var, grad in zip(variables, grads):
+            if grad is not None:
+                var.assign_sub(grad)
+        gradients = [w - sim.data[c].weights for w, c in zip(before, conns)]
+    return out.numpy(), gradients, op_types
+
+
+def assert_fused_equals_standard(net, stim, probe, x, fused_ops=(SimLMU,)):
+    out, grads, op_types = outputs_and_gradients(net, stim, probe, x, fused=True)
+    ref, ref_grads, ref_op_types = outputs_and_gradients(
+        net, stim, probe, x, fused=False
+    )
+    assert set(fused_ops) <= op_types
+    assert not {SimLMU, SimDense} & ref_op_types
+    assert np.ptp(ref) > 0.1  # the output moves
+    assert np.allclose(out, ref, atol=1e-5, rtol=0), np.abs(out - ref).max()
+    assert len(grads) == len(ref_grads) > 0
+    for grad, ref_grad in zip(grads, ref_grads):
+        scale = max(np.abs(ref_grad).max(), 1.0)
+        assert np.allclose(grad, ref_grad, atol=1e-5 * scale, rtol=0), np.abs(
+            grad - ref_grad
+        ).max()
+    return ref_grads
+
+
+rng = np.random.RandomState(0)
+CONFIGS = {
+    "paper cell": dict(units=5, order=4, theta=6.0, input_d=1),
+    "all weights, memory_d 2": dict(
+        units=5,
+        order=4,
+        theta=6.0,
+        input_d=3,
+        memory_d=2,
+        **random_weights(rng, 5, 4, 3, 2),
+    ),
+    "relu, no hidden/memory encoders": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=2,
+        hidden_neurons=nengo.RectifiedLinear(),
+        hidden_encoders=None,
+        memory_encoders=None,
+        **random_weights(
+            rng, 4, 3, 2, 1, ["input_encoders", "input_kernel", "hidden_kernel"]
+        ),
+        hidden_bias=0.2,
+    ),
+    "identity, no kernels on x and h": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=1,
+        hidden_neurons=None,
+        input_kernel=None,
+        hidden_kernel=None,
+        **random_weights(rng, 4, 3, 1, 1, ["memory_kernel", "hidden_encoders"]),
+    ),
+    "no input encoders or memory kernel": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=2,
+        memory_d=2,
+        input_encoders=None,
+        memory_kernel=None,
+        **random_weights(
+            rng,
+            4,
+            3,
+            2,
+            2,
+            ["hidden_encoders", "memory_encoders", "memory_bias", "input_kernel"],
+        ),
+    ),
+    "sigmoid, some weights fixed": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=1,
+        hidden_neurons=nengo.Sigmoid(tau_ref=1),
+        **random_weights(rng, 4, 3, 1, 1),
+        trainable=["memory_kernel", "hidden_bias"],
+    ),
+    "imported memory_system": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=1,
+        memory_system=LegendreDelay(5.0, 3).discretize(1.0, method="bilinear"),
+        memory_d=2,
+        **random_weights(rng, 4, 3, 1, 2),
+    ),
+    "trainable A and B": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=2,
+        memory_d=2,
+        **random_weights(rng, 4, 3, 2, 2),
+        trainable=["A", "B", "memory_kernel", "hidden_encoders"],
+        dt=1.0,
+    ),
+    "trainable theta": dict(
+        units=4,
+        order=3,
+        theta=5.0,
+        input_d=1,
+        **random_weights(rng, 4, 3, 1, 1),
+        trainable=["theta", "memory_kernel"],
+        method="euler",
+        dt=1.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_fused_lmu_matches_standard(name):
+    kwargs = CONFIGS[name]
+    x = np.random.RandomState(1).uniform(-1, 1, size=(3, 12, kwargs["input_d"]))
+    grads = assert_fused_equals_standard(*lmu_network(kwargs, kwargs["input_d"]), x)
+    assert any(np.abs(g).max() > 1e-3 for g in grads)  # something is trained
+
+
+def test_fused_stacked_layers_with_readout():
+    """Two fused LMUs and a fused Dense readout in a row."""
+    rng = np.random.RandomState(2)
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(2))
+        first = LMU(4, 3, 5.0, 2, **random_weights(rng, 4, 3, 2, 1))
+        second = LMU(3, 5, 7.0, 4, hidden_bias=0.1)
+        readout = Dense(3, 2)
+        nengo.Connection(stim, first.input, synapse=None)
+        nengo.Connection(first.output, second.input, synapse=None)
+        nengo.Connection(second.output, readout.input, synapse=None)
+        nengo.Connection(first.input, readout.input[:2], synapse=None)  # skip
+        probe = nengo.Probe(readout.output)
+    x = rng.uniform(-1, 1, size=(2, 15, 2))
+    assert_fused_equals_standard(net, stim, probe, x, fused_ops=(SimLMU, SimDense))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # LIF rates at gain 1, bias 0
+@pytest.mark.parametrize(
+    "hidden_neurons",
+    [nengo.LIF(), nengo.SpikingRectifiedLinear(), nengo.Tanh(tau_ref=0.5), tf.nn.relu],
+)
+def test_other_hidden_types(hidden_neurons):
+    """Spiking and other neuron types, and TensorFlow functions, use the standard
+    build, except Tanh with another tau_ref (fused as tanh(J) / tau_ref)."""
+    kwargs = dict(units=4, order=3, theta=5.0, input_d=1, hidden_neurons=hidden_neurons)
+    if isinstance(hidden_neurons, nengo.Tanh):
+        x = np.random.RandomState(3).uniform(-1, 1, size=(2, 10, 1))
+        assert_fused_equals_standard(*lmu_network(kwargs, 1), x)
+        return
+    net, _, _ = lmu_network(kwargs, 1)
+    with nengo_dl.Simulator(net, dt=0.001, progress_bar=False) as sim:
+        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+    assert SimLMU not in op_types
+
+
+def probe_memory(lmu, stim):
+    nengo.Probe(lmu.memory)
+
+
+def connect_into_hidden(lmu, stim):
+    nengo.Connection(stim, lmu.output, transform=np.ones((4, 1)))
+
+
+def filter_input_kernel(lmu, stim):
+    lmu.weight_connections["input_kernel"].synapse = nengo.Lowpass(2.0)
+
+
+def bias_hidden(lmu, stim):
+    lmu.hidden.bias = nengo.dists.Choice([0.5])
+
+
+@pytest.mark.parametrize(
+    "change", [probe_memory, connect_into_hidden, filter_input_kernel, bias_hidden]
+)
+def test_changed_or_accessed_insides_fall_back(change):
+    """An LMU whose objects are accessed from outside or changed after construction
+    keeps the standard build (the readout is still fused), with the same results."""
+    kwargs = dict(units=4, order=3, theta=5.0, input_d=1, input_kernel=0.5)
+    net, stim, probe = lmu_network(kwargs, 1, with_readout=True)
+    lmu = next(n for n in net.networks if isinstance(n, LMU))
+    with net:
+        change(lmu, stim)
+    x = np.random.RandomState(4).uniform(-1, 1, size=(2, 10, 1))
+    out, _, op_types = outputs_and_gradients(net, stim, probe, x, fused=True)
+    ref, _, _ = outputs_and_gradients(net, stim, probe, x, fused=False)
+    assert SimLMU not in op_types and SimDense in op_types
+    assert np.allclose(out, ref, atol=1e-5)
+
+
+def test_freeze_params_and_reference_simulator():
+    """Trained (here: perturbed) weights of a fused build freeze into the Nengo objects
+    and the reference simulator reproduces the fused NengoDL outputs."""
+    rng = np.random.RandomState(5)
+    net = SequenceClassifier(
+        n_classes=3, units=5, order=4, theta=8.0, input_d=1, hidden_bias=0.0, seed=1
+    )
+    x = rng.uniform(-1, 1, size=(4, 12, 1)).astype(np.float32)
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=4, progress_bar=False) as sim:
+        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        for var in sim.keras_model.trainable_weights:
+            var.assign_add(rng.uniform(-0.3, 0.3, size=var.shape))
+        scores = sim.predict({net.input: x})[net.probe][:, -1]
+        sim.freeze_params(net)
+    assert {SimLMU, SimDense} <= op_types
+    assert np.allclose(predict(net, x, backend="nengo"), scores, atol=1e-5)
+    net.lmu.fused = net.readout.fused = False
+    assert np.allclose(predict(net, x, minibatch_size=4), scores, atol=1e-5)
