@@ -7,6 +7,7 @@ from nengo.neurons import NeuronType
 
 from nengo_lmu import compat
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
+from nengo_lmu.networks import DelayNetwork
 from nengo_lmu.systems import LinearSystem
 
 
@@ -103,6 +104,12 @@ class LMU(nengo.Network):
     memory_system : LinearSystem, optional
         The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
         system with matrices imported from a trained model.
+    memory_network : dict, optional
+        Realize the memory with neurons instead of the ideal `.LegendreMemory`: the
+        keyword arguments of a `.DelayNetwork` (e.g. ``dict(n_neurons=100,
+        neuron_type=nengo.LIF())``; its ``dt`` defaults to this LMU's ``dt``). Each
+        memory signal gets its own delay network, whose state is decoded back to
+        Legendre coordinates. Not with a ``memory_system`` or trainable A, B, theta.
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of an analog memory system.
     dt : float, optional
@@ -151,6 +158,7 @@ class LMU(nengo.Network):
         hidden_bias=None,
         trainable=None,
         memory_system=None,
+        memory_network=None,
         method="zoh",
         dt=None,
         **kwargs,
@@ -220,6 +228,13 @@ class LMU(nengo.Network):
         memory_from_connections = self._memory_transforms(
             trainable, transforms, memory, memory_system, method
         )
+        if memory_network is not None and (memory_from_connections or memory_system):
+            raise ValidationError(
+                "A memory of neurons (memory_network) realizes the Legendre memory: it "
+                "cannot take a memory_system or train A, B or theta",
+                attr="memory_network",
+                obj=self,
+            )
 
         with self:
             self.input = nengo.Node(size_in=input_d, label="x")
@@ -228,6 +243,21 @@ class LMU(nengo.Network):
                 self.memory = nengo.Node(size_in=n_memory, label="m")
                 if "theta" in transforms:
                     self.memory_change = nengo.Node(size_in=n_memory, label="dm")
+            elif memory_network is not None:
+                self.memory_input = nengo.Node(size_in=memory_d, label="u")
+                self.memory = nengo.Node(size_in=n_memory, label="m")
+                self.delay_networks = []
+                for k in range(memory_d):
+                    kwargs = dict({"dt": dt} if dt else {}, **memory_network)
+                    net = DelayNetwork(theta=theta, order=order, **kwargs)
+                    nengo.Connection(self.memory_input[k], net.input, synapse=None)
+                    nengo.Connection(
+                        net.state,
+                        self.memory[k * order : (k + 1) * order],
+                        transform=np.linalg.inv(net.transform),
+                        synapse=None,
+                    )
+                    self.delay_networks.append(net)
             else:
                 self.memory = self.memory_input = nengo.Node(memory, label="m")
             if hidden_neurons is None:

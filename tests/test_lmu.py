@@ -8,6 +8,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.tasks import nrmse
 from nengo_lmu.train import predict
 
 
@@ -320,3 +321,46 @@ def test_trainable_theta_memory():
             ValidationError, match="trainable theta needs method='euler'"
         ):
             LMU(**dict(kwargs, **bad))
+
+
+def test_memory_of_neurons():
+    """memory_network: the Legendre memory held by rate neurons (DelayNetwork) gives
+    nearly the output of the ideal memory."""
+    from nengo_lmu import legendre_readout  # pylint: disable=import-outside-toplevel
+
+    order, theta, dt = 4, 0.5, 0.001
+    kwargs = dict(
+        units=1,
+        order=order,
+        theta=theta,
+        input_d=1,
+        hidden_neurons=None,
+        hidden_encoders=None,
+        memory_encoders=None,
+        input_kernel=None,
+        hidden_kernel=None,
+        memory_kernel=legendre_readout(order, 1.0),
+    )
+    signal = nengo.processes.WhiteSignal(3.0, high=1.0, rms=0.3, seed=0)
+    outputs = []
+    for memory_network in (
+        None,
+        dict(
+            n_neurons=100,
+            neuron_type=nengo.RectifiedLinear(),
+            input_high=1.0,
+            input_rms=0.3,
+        ),
+    ):
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(signal)
+            lmu = LMU(memory_network=memory_network, dt=dt, **kwargs)
+            nengo.Connection(stim, lmu.input, synapse=None)
+            probe = nengo.Probe(lmu.output)
+        with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
+            sim.run(3.0)
+        outputs.append(sim.data[probe][1000:, 0])
+    ideal, neural = outputs
+    assert nrmse(neural, ideal) < 0.05, nrmse(neural, ideal)  # measured: 0.008
+    with pytest.raises(ValidationError, match="memory of neurons"):
+        LMU(memory_network=dict(n_neurons=10), trainable=["A"], dt=dt, **kwargs)
