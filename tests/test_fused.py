@@ -10,21 +10,7 @@ from nengo_lmu import LMU, Dense, LegendreDelay
 from nengo_lmu.builders import SimDense, SimLMU
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
-
-
-def random_weights(rng, units, order, input_d, memory_d, names=None):
-    shapes = {
-        "input_encoders": (memory_d, input_d),
-        "hidden_encoders": (memory_d, units),
-        "memory_encoders": (memory_d, memory_d * order),
-        "memory_bias": (memory_d,),
-        "input_kernel": (units, input_d),
-        "hidden_kernel": (units, units),
-        "memory_kernel": (units, memory_d * order),
-        "hidden_bias": (units,),
-    }
-    names = shapes if names is None else names
-    return {k: rng.uniform(-0.5, 0.5, size=shapes[k]) for k in names}
+from reference import random_weights
 
 
 def lmu_network(lmu_kwargs, input_d, with_readout=False):

@@ -3,64 +3,13 @@
 import nengo
 import numpy as np
 import pytest
-import scipy.signal
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.tasks import nrmse
 from nengo_lmu.train import predict
-
-
-def legendre_zoh(theta, order, dt=1.0, method="zoh"):
-    """Closed-form Legendre (A, B), discretized by scipy."""
-    A = np.zeros((order, order))
-    B = np.zeros((order, 1))
-    for i in range(order):
-        B[i] = (2 * i + 1) * (-1) ** i / theta
-        for j in range(order):
-            A[i, j] = (2 * i + 1) / theta * (-1 if i < j else (-1) ** (i - j + 1))
-    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.ones((1, order)), 0), dt, method)
-    return Ad, Bd[:, 0]
-
-
-def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
-    """The LMU cell in float64 for one sequence x (steps, input_d); h (steps, units).
-
-    ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
-    """
-    Ad, Bd = legendre_zoh(theta, order, method=method)
-    memory_d = w["input_encoders"].shape[0]
-    units = w["input_kernel"].shape[0]
-    m = np.zeros((memory_d, order))
-    h = np.zeros(units)
-    hs = []
-    for x_t in x:
-        u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
-        u += w["memory_encoders"] @ m.ravel() + w["memory_bias"]
-        m = m @ Ad.T + u[:, None] * Bd
-        h = f(
-            w["input_kernel"] @ x_t
-            + w["hidden_kernel"] @ h
-            + w["memory_kernel"] @ m.ravel()
-            + w["hidden_bias"]
-        )
-        hs.append(h)
-    return np.array(hs)
-
-
-def random_weights(rng, units, order, input_d, memory_d, scale=0.5):
-    shapes = {
-        "input_encoders": (memory_d, input_d),
-        "hidden_encoders": (memory_d, units),
-        "memory_encoders": (memory_d, memory_d * order),
-        "memory_bias": (memory_d,),
-        "input_kernel": (units, input_d),
-        "hidden_kernel": (units, units),
-        "memory_kernel": (units, memory_d * order),
-        "hidden_bias": (units,),
-    }
-    return {k: rng.uniform(-scale, scale, size=s) for k, s in shapes.items()}
+from reference import delay_line_kwargs, numpy_cell, random_weights
 
 
 def run_lmu(lmu_kwargs, x, backend):
@@ -326,21 +275,8 @@ def test_trainable_theta_memory():
 def test_memory_of_neurons():
     """memory_network: the Legendre memory held by rate neurons (DelayNetwork) gives
     nearly the output of the ideal memory."""
-    from nengo_lmu import legendre_readout  # pylint: disable=import-outside-toplevel
-
     order, theta, dt = 4, 0.5, 0.001
-    kwargs = dict(
-        units=1,
-        order=order,
-        theta=theta,
-        input_d=1,
-        hidden_neurons=None,
-        hidden_encoders=None,
-        memory_encoders=None,
-        input_kernel=None,
-        hidden_kernel=None,
-        memory_kernel=legendre_readout(order, 1.0),
-    )
+    kwargs = delay_line_kwargs(order, theta)
     signal = nengo.processes.WhiteSignal(3.0, high=1.0, rms=0.3, seed=0)
     outputs = []
     for memory_network in (

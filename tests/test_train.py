@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
+from reference import delay_line_kwargs
 
 
 def toy_task(n=64, steps=12, seed=0):
@@ -72,7 +73,7 @@ def test_freeze_params_to_reference_simulator(trained):
 def test_training_moves_theta_to_the_needed_delay():
     """Learning theta (keras-lmu's trainable_theta) to reproduce a 30-step delay,
     starting from a 20-step window read out at its end (u(t - theta))."""
-    from nengo_lmu import LMU, legendre_readout  # pylint: disable=import-outside-toplevel
+    from nengo_lmu import LMU  # pylint: disable=import-outside-toplevel
 
     order, steps, delay = 4, 120, 30
     x = np.array(
@@ -87,16 +88,7 @@ def test_training_moves_theta_to_the_needed_delay():
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(np.zeros(1))
         lmu = LMU(
-            units=1,
-            order=order,
-            theta=20.0,
-            input_d=1,
-            hidden_neurons=None,
-            hidden_encoders=None,
-            memory_encoders=None,
-            input_kernel=None,
-            hidden_kernel=None,
-            memory_kernel=legendre_readout(order, 1.0),
+            **delay_line_kwargs(order, 20.0),
             trainable=["theta"],
             method="euler",
             dt=1.0,

@@ -1,0 +1,75 @@
+"""Independent references shared by the LMU tests: a float64 numpy LMU cell."""
+
+import numpy as np
+import scipy.signal
+
+from nengo_lmu import legendre_readout
+
+
+def legendre_zoh(theta, order, dt=1.0, method="zoh"):
+    """Closed-form Legendre (A, B), discretized by scipy."""
+    A = np.zeros((order, order))
+    B = np.zeros((order, 1))
+    for i in range(order):
+        B[i] = (2 * i + 1) * (-1) ** i / theta
+        for j in range(order):
+            A[i, j] = (2 * i + 1) / theta * (-1 if i < j else (-1) ** (i - j + 1))
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.ones((1, order)), 0), dt, method)
+    return Ad, Bd[:, 0]
+
+
+def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
+    """The LMU cell in float64 for one sequence x (steps, input_d); h (steps, units).
+
+    ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
+    """
+    Ad, Bd = legendre_zoh(theta, order, method=method)
+    memory_d = w["input_encoders"].shape[0]
+    units = w["input_kernel"].shape[0]
+    m = np.zeros((memory_d, order))
+    h = np.zeros(units)
+    hs = []
+    for x_t in x:
+        u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
+        u += w["memory_encoders"] @ m.ravel() + w["memory_bias"]
+        m = m @ Ad.T + u[:, None] * Bd
+        h = f(
+            w["input_kernel"] @ x_t
+            + w["hidden_kernel"] @ h
+            + w["memory_kernel"] @ m.ravel()
+            + w["hidden_bias"]
+        )
+        hs.append(h)
+    return np.array(hs)
+
+
+def random_weights(rng, units, order, input_d, memory_d, names=None, scale=0.5):
+    """Random values for the LMU's weights (all, or those in ``names``)."""
+    shapes = {
+        "input_encoders": (memory_d, input_d),
+        "hidden_encoders": (memory_d, units),
+        "memory_encoders": (memory_d, memory_d * order),
+        "memory_bias": (memory_d,),
+        "input_kernel": (units, input_d),
+        "hidden_kernel": (units, units),
+        "memory_kernel": (units, memory_d * order),
+        "hidden_bias": (units,),
+    }
+    names = shapes if names is None else names
+    return {k: rng.uniform(-scale, scale, size=shapes[k]) for k in names}
+
+
+def delay_line_kwargs(order, theta):
+    """`LMU` arguments whose output is the memory's decoded u(t - theta)."""
+    return dict(
+        units=1,
+        order=order,
+        theta=theta,
+        input_d=1,
+        hidden_neurons=None,
+        hidden_encoders=None,
+        memory_encoders=None,
+        input_kernel=None,
+        hidden_kernel=None,
+        memory_kernel=legendre_readout(order, 1.0),
+    )
