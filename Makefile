@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): constraints.txt setup.py
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 8) <= v <= (3, 11) else "nengo_lmu needs Python 3.8-3.11 (TensorFlow 2.12), found %d.%d; run make with PYTHON=python3.11" % v)'
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 11) else "the pinned stack needs Python 3.10-3.11 (TensorFlow 2.12 and the pins), found %d.%d; run make with PYTHON=python3.11" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet -c constraints.txt pip setuptools wheel
 	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[all]"
