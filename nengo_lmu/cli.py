@@ -113,7 +113,7 @@ def parser():
         "evaluate",
         help="evaluate trained LMU weights on a task and print the accuracy",
         description="Evaluate a weights file (the LMU paper's Keras psMNIST model) on "
-        "the test set of a task; the last line is 'accuracy: X.XXXX'.",
+        "the test set of a task; the last line is the accuracy, to 4 decimals.",
         epilog="example: nengo-lmu evaluate --weights "
         "../shared/data/lmu-paper/psMNIST-standard.hdf5 --task psmnist-paper "
         "--data ../shared/data --n 1000",
