@@ -89,7 +89,15 @@ def build_linear_system(model, process, sig_in, sig_out=None, mode="set"):
 
 
 FUSED_NEURON_TYPES = (nengo.Tanh, nengo.Sigmoid, nengo.RectifiedLinear)
-"""Hidden neuron types (exact types) that `.SimLMU` computes exactly as NengoDL does."""
+"""Hidden neuron types (exact types) that `.SimLMU` computes exactly as NengoDL does;
+also as the base type of a `nengo.RegularSpiking`."""
+
+
+def _fused_type(neuron_type):
+    """True if `.SimLMU` computes ``neuron_type`` (see `FUSED_NEURON_TYPES`)."""
+    if type(neuron_type) is nengo.RegularSpiking:
+        neuron_type = neuron_type.base_type
+    return type(neuron_type) in FUSED_NEURON_TYPES
 
 
 class SimLMU(Operator):
@@ -101,6 +109,12 @@ class SimLMU(Operator):
         m = A m + B u      (or I m + theta (A' m + B' u) for a trainable theta)
         h = f(W_x x + W_h h + W_m m + b_h)
 
+    For a `nengo.RegularSpiking` ``f`` (of a rate type ``g``), the spikes are
+    ``n = floor(v + g(J) dt)``, ``v -= n``, ``h = amplitude n / dt``, as Nengo steps it;
+    in training the gradient passes through ``floor`` as if it were the identity (the
+    straight-through estimator), so training sees the spikes in the forward pass and
+    the rate's gradient: spike-aware training.
+
     Parameters
     ----------
     x : Signal
@@ -108,7 +122,11 @@ class SimLMU(Operator):
     weights : dict
         The weight signal of each of the LMU's connections, by name (read); the
         ``"A"``, ``"B"`` or ``"A'"``, ``"B'"``, ``"theta"``, ``"I"`` signals when the
-        memory is built from connections.
+        memory is built from connections. A scalar signal (as ``freeze_params`` writes
+        a 1 x 1 weight) stands for a full matrix of its value, except for the scalars
+        ``"theta"`` and ``"I"``.
+    weight_shapes : dict
+        The (outputs, inputs) shape of each weight, by name.
     memory, hidden : Signal
         The states ``m`` and ``h`` (updated).
     memory_d : int
@@ -116,7 +134,10 @@ class SimLMU(Operator):
     output : Signal
         ``h`` for the objects reading the LMU's output (set).
     neuron_type : nengo.neurons.NeuronType or None
-        ``f``: one of `.FUSED_NEURON_TYPES`, or None for the identity.
+        ``f``: one of `.FUSED_NEURON_TYPES` (or a `nengo.RegularSpiking` of one), or
+        None for the identity.
+    voltage : Signal or None
+        The state ``v`` of `nengo.RegularSpiking` units (updated), else None.
     memory_process : LinearSystemState or None
         The memory node's process (its system gives ``A`` and ``B``), or None when the
         memory is built from connections.
@@ -128,23 +149,26 @@ class SimLMU(Operator):
         self,
         x,
         weights,
+        weight_shapes,
         memory,
         hidden,
         memory_d,
         output,
         neuron_type,
         memory_process,
+        voltage=None,
         tag=None,
     ):
         super().__init__(tag=tag)
         self.weights = weights
+        self.weight_shapes = weight_shapes
         self.memory_d = memory_d
         self.neuron_type = neuron_type
         self.memory_process = memory_process
         self.sets = [output]
         self.incs = []
         self.reads = [x] + list(weights.values())
-        self.updates = [memory, hidden]
+        self.updates = [memory, hidden] + ([] if voltage is None else [voltage])
 
     @property
     def x(self):
@@ -165,6 +189,11 @@ class SimLMU(Operator):
     def hidden(self):
         """The hidden state signal."""
         return self.updates[1]
+
+    @property
+    def voltage(self):
+        """The state of spiking hidden units, or None."""
+        return self.updates[2] if len(self.updates) > 2 else None
 
 
 def _in_nengo_dl(model):
@@ -220,7 +249,7 @@ def _fusable_lmu(model, lmu):
     if type(lmu.hidden) is nengo.Ensemble:
         built = model.params[lmu.hidden]
         if (
-            type(lmu.hidden.neuron_type) not in FUSED_NEURON_TYPES
+            not _fused_type(lmu.hidden.neuron_type)
             or np.any(built.gain != 1)
             or np.any(built.bias != 0)
         ):
@@ -246,12 +275,15 @@ def build_lmu(model, lmu, progress=None):
     For NengoDL, if ``lmu.fused`` and the cell can be computed exactly in one step,
     the operators of its objects are then replaced by one `.SimLMU` reading the same
     input and weight signals and setting the same output signal. Exactly means: hidden
-    neurons of a type in `.FUSED_NEURON_TYPES` with unit gain and zero bias (the
-    ensemble is not trainable), or a node; the LMU's objects as its constructor made
-    them (no added objects, synapses, functions or learning rules); and nothing
+    neurons of a type in `.FUSED_NEURON_TYPES`, or `nengo.RegularSpiking` of one, with
+    unit gain and zero bias (the ensemble is not trainable), or a node; the LMU's
+    objects as its constructor made them (no added objects, synapses, functions or
+    learning rules); and nothing
     outside connects to them except into ``input`` and from ``input`` and ``output``.
-    Otherwise (e.g. spiking neurons or a TensorFlow function as the hidden layer) the
-    LMU keeps the standard build.
+    Otherwise (e.g. LIF neurons or a TensorFlow function as the hidden layer) the LMU
+    keeps the standard build. Regular-spiking units give the same outputs as the
+    standard build; training them is spike-aware (see `.SimLMU`), while NengoDL's
+    standard build trains spiking units as their rate type.
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
@@ -268,12 +300,14 @@ def build_lmu(model, lmu, progress=None):
             SimLMU(
                 model.sig[lmu.input]["in"],
                 {n: model.sig[c]["weights"] for n, c in lmu.weight_connections.items()},
+                {n: (c.size_out, c.size_in) for n, c in lmu.weight_connections.items()},
                 Signal(shape=lmu.memory.size_out, name=f"{lmu}.m"),
                 Signal(shape=lmu.output.size_in, name=f"{lmu}.h"),
                 lmu.memory_input.size_in,
                 model.sig[lmu.output]["out"],
                 getattr(lmu.hidden, "neuron_type", None),
                 None if lmu.memory is not lmu.memory_input else lmu.memory.output,
+                voltage=model.sig[lmu.output].get("voltage"),
                 tag=str(lmu),
             ),
         )

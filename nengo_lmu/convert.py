@@ -1,5 +1,7 @@
 """Bring LMU weights trained elsewhere into nengo_lmu networks."""
 
+import inspect
+import json
 import pathlib
 
 import nengo
@@ -251,3 +253,211 @@ def _keras_cell_memory(cell):
     else:
         AT, BT = cell.A, cell.B
     return np.array(AT, dtype=np.float64).T, np.array(BT, dtype=np.float64).T
+
+
+LMU_WEIGHTS = (
+    "input_encoders",
+    "hidden_encoders",
+    "memory_encoders",
+    "memory_bias",
+    "input_kernel",
+    "hidden_kernel",
+    "memory_kernel",
+    "hidden_bias",
+)
+"""The names of an `.LMU`'s weights (its constructor arguments)."""
+
+
+def _trained(conn, name):
+    """The current weights of ``conn`` as an array; an error for an initializer."""
+    init = conn.transform.init
+    if isinstance(init, nengo.dists.Distribution):
+        raise ValidationError(
+            f"{name} is still its initializer {init}: a trained network is needed. "
+            "Train it in NengoDL and write the weights back with "
+            "sim.freeze_params(net), or give the weights as arrays",
+            attr=name,
+        )
+    return np.array(init, dtype=np.float64)
+
+
+def network_kwargs(net):
+    """The arguments that rebuild ``net`` with its current (trained) weights.
+
+    Parameters
+    ----------
+    net : LMU or SequenceClassifier
+        A network whose weights are arrays: given as arrays, or trained in NengoDL and
+        written back with ``sim.freeze_params(net)``. Trained ``A``, ``B`` become a
+        discrete ``memory_system``; a trained θ becomes ``theta``.
+
+    Returns
+    -------
+    dict
+        ``type(net)(**kwargs)`` builds the same network (``label`` and ``seed``
+        included).
+    """
+    from nengo_lmu.lmu import LMU, SequenceClassifier  # pylint: disable=cyclic-import
+
+    if isinstance(net, SequenceClassifier):
+        lmu = net.lmu
+    elif isinstance(net, LMU):
+        lmu = net
+    else:
+        raise ValidationError(
+            f"Must be an LMU or a SequenceClassifier (got {type(net).__name__})",
+            attr="net",
+        )
+    weights = {n: _trained(c, n) for n, c in lmu.weight_connections.items()}
+    kwargs = dict(lmu.arguments, label=net.label, seed=net.seed)
+    for name in LMU_WEIGHTS:
+        value = weights.get(name)
+        is_bias = name.endswith("_bias") and value is not None
+        kwargs[name] = value[:, 0] if is_bias else value
+    if "A" in weights or "B" in weights:
+        order = lmu.arguments["order"]
+        kwargs["memory_system"] = LinearSystem(
+            weights["A"][:order, :order],
+            weights["B"][:order, :1],
+            np.ones((1, order)),
+            0,
+            analog=False,
+            dt=lmu.dt,
+        )
+        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B"})
+    if "theta" in weights:
+        kwargs["theta"] = lmu.dt / float(np.ravel(weights["theta"])[0])
+    if isinstance(net, SequenceClassifier):
+        bias = net.readout.bias if hasattr(net.readout, "bias") else None
+        kwargs.update(
+            n_classes=net.readout.output.size_out,
+            readout_kernel=_trained(net.readout.kernel, "readout_kernel"),
+            readout_bias=None if bias is None else _trained(bias, "readout_bias")[:, 0],
+        )
+    return kwargs
+
+
+def _neuron_spec(neuron_type):
+    """A JSON-able description of a Nengo rate neuron type (or None)."""
+    if neuron_type is None:
+        return None
+    if not isinstance(neuron_type, nengo.neurons.NeuronType):
+        raise ValidationError(
+            f"Cannot save hidden_neurons {neuron_type!r}: only Nengo neuron types and "
+            "None are saved (TensorFlow functions are not)",
+            attr="hidden_neurons",
+        )
+    names = inspect.signature(type(neuron_type)).parameters
+    params = {p: getattr(neuron_type, p, None) for p in names}
+    return {
+        "type": type(neuron_type).__name__,
+        "params": {
+            p: float(v) for p, v in params.items() if isinstance(v, (int, float))
+        },
+    }
+
+
+def _neuron_type(spec):
+    """The neuron type a `_neuron_spec` describes."""
+    if spec is None:
+        return None
+    cls = getattr(nengo.neurons, spec["type"], None)
+    if not (isinstance(cls, type) and issubclass(cls, nengo.neurons.NeuronType)):
+        raise ValidationError(
+            f"Unknown neuron type {spec['type']!r} in the weights file",
+            attr="hidden_neurons",
+        )
+    return cls(**spec["params"])
+
+
+SYSTEM_FIELDS = ("A", "B", "C", "D")
+
+
+def save_weights(path, kwargs):
+    """Write `.SequenceClassifier` (or `.LMU`) arguments to a ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (``.npz``).
+    kwargs : dict
+        The arguments: from `network_kwargs` (a trained network),
+        `load_paper_weights` or `from_keras_lmu`. Weights are arrays; the memory
+        system, the hidden neuron type (a Nengo neuron type or None) and the scalars are
+        stored too. A ``memory_network`` is not (it is a conversion, see
+        `.hybrid.to_spiking`).
+    """
+    arrays = {}
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        if name == "memory_system":
+            for field, matrix in zip(SYSTEM_FIELDS, value.ss):
+                arrays[f"memory_system.{field}"] = matrix
+            arrays["memory_system.dt"] = np.nan if value.analog else value.dt
+        elif name == "hidden_neurons":
+            arrays[name] = json.dumps(_neuron_spec(value))
+        elif name == "memory_network":
+            raise ValidationError(
+                "A network with a memory of neurons is not saved: save the network it "
+                "was converted from",
+                attr="memory_network",
+            )
+        else:
+            arrays[name] = np.asarray(value)
+    if "hidden_neurons" in kwargs and kwargs["hidden_neurons"] is None:
+        arrays["hidden_neurons"] = json.dumps(None)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+
+
+def load_weights(path):
+    """Read the arguments of a `.SequenceClassifier` from a weights file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npz`` file written by `save_weights`, or the LMU paper's Keras ``.hdf5``
+        file (see `load_paper_weights`).
+
+    Returns
+    -------
+    dict
+        ``SequenceClassifier(**kwargs)`` builds the model.
+    """
+    path = pathlib.Path(path)
+    if path.suffix in (".h5", ".hdf5"):
+        return load_paper_weights(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No weights file at {path}: expected a .npz written by nengo_lmu "
+            "(nengo-lmu train / import-keras) or the paper's .hdf5"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {name: f[name] for name in f.files}
+    except (OSError, ValueError) as e:
+        raise ValidationError(
+            f"Cannot read {path} as a nengo_lmu weights file (.npz): {e}", attr="path"
+        ) from e
+    kwargs = {}
+    for name, value in data.items():
+        if name.startswith("memory_system."):
+            continue
+        if name == "hidden_neurons":
+            kwargs[name] = _neuron_type(json.loads(str(value)))
+        elif name == "trainable":
+            kwargs[name] = [str(v) for v in value]
+        elif value.ndim == 0:
+            kwargs[name] = value.item()
+        else:
+            kwargs[name] = value.astype(np.float64)
+    if "memory_system.A" in data:
+        dt = float(data["memory_system.dt"])
+        kwargs["memory_system"] = LinearSystem(
+            *(data[f"memory_system.{field}"] for field in SYSTEM_FIELDS),
+            analog=bool(np.isnan(dt)),
+            dt=None if np.isnan(dt) else dt,
+        )
+    return kwargs

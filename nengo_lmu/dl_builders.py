@@ -70,6 +70,12 @@ ACTIVATIONS = {  # as NengoDL's neuron builders compute them (x / 1 == x exactly
 }
 
 
+@tf.custom_gradient
+def floor_straight_through(v):
+    """``floor(v)``, with the gradient of the identity (straight-through estimator)."""
+    return tf.floor(v), lambda dy: dy
+
+
 @Builder.register(SimLMU)
 class SimLMUBuilder(OpBuilder):
     """Step one LMU cell: a few matrix products on the batch, no intermediate
@@ -81,10 +87,19 @@ class SimLMUBuilder(OpBuilder):
         op = self.ops[0]
         self.x = signals[op.x]
         self.weights = {name: signals[sig] for name, sig in op.weights.items()}
+        self.full_shapes = {  # scalar weights that stand for a matrix
+            name: op.weight_shapes[name]
+            for name, sig in op.weights.items()
+            if sig.size == 1 and name not in ("theta", "I")
+        }
         self.memory, self.hidden = signals[op.memory], signals[op.hidden]
         self.output = signals[op.output]
-        self.activation = ACTIVATIONS[type(op.neuron_type)]
         self.neuron_type = op.neuron_type
+        if op.voltage is not None:  # regular spiking
+            self.neuron_type = op.neuron_type.base_type
+            self.voltage = signals[op.voltage]
+            self.spike_size = op.neuron_type.amplitude / signals.dt_val
+        self.activation = ACTIVATIONS[type(self.neuron_type)]
         self.memory_d = op.memory_d
         if op.memory_process is not None:
             A, B, _, _ = op.memory_process.discrete_system(signals.dt_val).ss
@@ -94,6 +109,8 @@ class SimLMUBuilder(OpBuilder):
 
     def build_step(self, signals):
         w = {name: signals.gather(sig) for name, sig in self.weights.items()}
+        for name, shape in self.full_shapes.items():
+            w[name] = tf.broadcast_to(tf.reshape(w[name], ()), shape)
         x, m, h = (signals.gather(s) for s in (self.x, self.memory, self.hidden))
 
         def dot(name, v):
@@ -141,6 +158,11 @@ class SimLMUBuilder(OpBuilder):
                 ],
             ),
         )
+        if self.ops[0].voltage is not None:
+            v = signals.gather(self.voltage) + h * signals.dt
+            n = floor_straight_through(v)
+            signals.scatter(self.voltage, v - n)
+            h = n * self.spike_size
         signals.scatter(self.memory, m)
         signals.scatter(self.hidden, h)
         signals.scatter(self.output, h)

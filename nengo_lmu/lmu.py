@@ -132,6 +132,9 @@ class LMU(nengo.Network):
         ``h`` (units).
     weight_connections : dict
         The connection holding each present weight, by name.
+    arguments : dict
+        The constructor's arguments other than the weights and ``label``, ``seed``
+        (`.convert.network_kwargs` rebuilds the layer from them and its weights).
     fused : bool
         In NengoDL, build the cell as one operator per step (much faster) whenever
         that is exact (see `.builders.build_lmu`); set to False (before building) for
@@ -225,6 +228,19 @@ class LMU(nengo.Network):
                 obj=self,
             )
         self.dt = dt
+        self.arguments = dict(
+            units=units,
+            order=order,
+            theta=theta,
+            input_d=input_d,
+            memory_d=memory_d,
+            hidden_neurons=hidden_neurons,
+            trainable=sorted(trainable),
+            memory_system=memory_system,
+            memory_network=memory_network,
+            method=method,
+            dt=dt,
+        )
         memory_from_connections = self._memory_transforms(
             trainable, transforms, memory, memory_system, method
         )

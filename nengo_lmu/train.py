@@ -9,7 +9,15 @@ from nengo.exceptions import ValidationError
 BACKENDS = ("nengo_dl", "nengo")
 
 
-def predict(net, x, backend="nengo_dl", dt=1.0, minibatch_size=100, progress_bar=False):
+def predict(
+    net,
+    x,
+    backend="nengo_dl",
+    dt=1.0,
+    minibatch_size=100,
+    progress_bar=False,
+    spikes=False,
+):
     """Class scores of a `.SequenceClassifier` after the last step of each sequence.
 
     Parameters
@@ -27,10 +35,16 @@ def predict(net, x, backend="nengo_dl", dt=1.0, minibatch_size=100, progress_bar
         Sequences per NengoDL batch.
     progress_bar : bool
         Show progress.
+    spikes : bool
+        Also count the spikes of the hidden units (a network from
+        `.hybrid.to_spiking` with spiking hidden units).
 
     Returns
     -------
-    (n, n_classes) ndarray
+    scores : (n, n_classes) ndarray
+    spikes_per_unit_step : float
+        The mean number of spikes (of either sign) per hidden unit per input step; only
+        with ``spikes=True``.
     """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[2] != net.input.size_out:
@@ -38,31 +52,151 @@ def predict(net, x, backend="nengo_dl", dt=1.0, minibatch_size=100, progress_bar
             f"Must have shape (n, steps, {net.input.size_out}) (got {x.shape})",
             attr="x",
         )
+    if backend not in BACKENDS:
+        raise ValidationError(
+            f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}",
+            attr="backend",
+        )
+    probe = getattr(net, "hidden_probe", None)
+    if spikes and probe is None:
+        raise ValidationError(
+            "The network has no spiking hidden units to count: convert it with "
+            "nengo_lmu.hybrid.to_spiking",
+            attr="spikes",
+        )
+    batches = _batches(net, x, backend, dt, minibatch_size, spikes)
+    scores, counts = [], 0.0
+    for i, (n_done, batch_scores, hidden) in enumerate(batches):
+        scores.append(batch_scores)
+        if spikes:
+            neurons = net.lmu.hidden.neuron_type
+            counts += np.abs(hidden * (dt / neurons.amplitude)).sum()
+        if progress_bar and (i + 1) % max(1, len(x) // (100 * len(batch_scores))) == 0:
+            print(f"\rsequence {n_done}/{len(x)}", end="", file=sys.stderr)
+    if progress_bar:
+        print(file=sys.stderr)
+    scores = np.concatenate(scores)
+    if spikes:
+        return scores, counts / (x.shape[0] * x.shape[1] * probe.size_in)
+    return scores
+
+
+def _batches(net, x, backend, dt, minibatch_size, spikes):
+    """Yield (sequences done, scores, hidden outputs or None) batch by batch."""
+    n = len(x)
+    probes = [net.probe] + ([net.hidden_probe] if spikes else [])
     if backend == "nengo_dl":
         import nengo_dl  # pylint: disable=import-outside-toplevel
 
-        n = len(x)
         minibatch_size = min(minibatch_size, n)
-        pad = -n % minibatch_size
-        x_padded = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
         with nengo_dl.Simulator(
-            net, dt=dt, minibatch_size=minibatch_size, progress_bar=progress_bar
+            net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
         ) as sim:
-            scores = sim.predict({net.input: x_padded}, verbose=int(progress_bar))
-        return scores[net.probe][:n, -1]
-    if backend == "nengo":
-        scores = []
+            for start in range(0, n, minibatch_size):
+                batch = x[start : start + minibatch_size]
+                size = len(batch)
+                batch = np.concatenate(
+                    [batch, np.zeros((minibatch_size - size,) + x.shape[1:], x.dtype)]
+                )
+                out = sim.predict_on_batch({net.input: batch})
+                yield (
+                    start + size,
+                    out[net.probe][:size, -1],
+                    out[probes[-1]][:size] if spikes else None,
+                )
+    else:
         with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
             for i, seq in enumerate(x):
-                if progress_bar and (i + 1) % max(1, len(x) // 100) == 0:
-                    print(f"\rsequence {i + 1}/{len(x)}", end="", file=sys.stderr)
                 net.input.output.data = seq
                 sim.reset()
                 sim.run_steps(len(seq))
-                scores.append(sim.data[net.probe][-1])
-        if progress_bar:
-            print(file=sys.stderr)
-        return np.array(scores)
-    raise ValidationError(
-        f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", attr="backend"
-    )
+                yield (
+                    i + 1,
+                    sim.data[net.probe][-1:],
+                    sim.data[probes[-1]][None] if spikes else None,
+                )
+
+
+def fit(
+    net,
+    x,
+    y,
+    epochs=1,
+    learning_rate=1e-3,
+    minibatch_size=100,
+    dt=1.0,
+    progress_bar=True,
+    seed=0,
+):
+    """Train a `.SequenceClassifier` in NengoDL on the class after the last step.
+
+    Adam on the softmax cross entropy of the scores (logits) after the last step; the
+    trained weights are written back into ``net`` (``sim.freeze_params``), so it runs
+    with them on any simulator and `.convert.network_kwargs` reads them. Networks with
+    regular-spiking hidden units (`.hybrid.to_spiking`) train spike-aware (see
+    `.builders.SimLMU`).
+
+    Parameters
+    ----------
+    net : SequenceClassifier
+        The network (trained in place).
+    x : (n, steps, input_d) array_like
+        The sequences.
+    y : (n,) array_like of int
+        The classes.
+    epochs : int
+        Passes over the data (shuffled in each epoch).
+    learning_rate : float
+        Adam's step size.
+    minibatch_size : int
+        Sequences per batch; the last partial batch is dropped.
+    dt : float
+        Simulator time step (1 for θ given in steps).
+    progress_bar : bool
+        Show Keras' progress bar.
+    seed : int
+        Seed of TensorFlow (the shuffling).
+
+    Returns
+    -------
+    dict
+        Keras' history: ``loss`` and ``accuracy`` per epoch.
+    """
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    if len(y) != len(x) or y.ndim != 1:
+        raise ValidationError(
+            f"Must be ({len(x)},) class labels, one per sequence (got {y.shape})",
+            attr="y",
+        )
+    n = len(x) // minibatch_size * minibatch_size
+    if n == 0:
+        raise ValidationError(
+            f"Needs at least one batch of {minibatch_size} sequences (got {len(x)})",
+            attr="x",
+        )
+    tf.random.set_seed(seed)
+    with nengo_dl.Simulator(
+        net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
+    ) as sim:
+        sim.compile(
+            optimizer=tf.optimizers.Adam(learning_rate),
+            loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            metrics={net.probe: "accuracy"},
+        )
+        history = sim.fit(
+            {net.input: x[:n]},
+            {net.probe: y[:n, None, None]},
+            epochs=epochs,
+            verbose=1 if progress_bar else 0,
+        )
+        sim.freeze_params(net)
+    return {
+        "loss": history.history["loss"],
+        "accuracy": history.history[
+            next(k for k in history.history if k.endswith("accuracy"))
+        ],
+    }

@@ -1,0 +1,184 @@
+"""Hybrid mode: run a trained LMU with spiking neurons.
+
+`to_spiking` rebuilds a trained `.SequenceClassifier` (or `.LMU`) with regular-spiking
+hidden units and, on request, a memory of spiking neurons (`.DelayNetwork`).
+
+Each input step lasts ``k`` ticks of the spiking units, with their input held over the
+step: this keeps the trained discrete-time cell exactly (the memory and the recurrent
+weights see one value per input step) and quantizes only ``h``. A regular-spiking unit
+(`nengo.RegularSpiking`: integrate the rate, spike at each integer, subtract the
+spike) fed a constant rate ``r`` for ``k`` ticks of ``1 / k`` fires exactly
+``floor(v + r)`` spikes, the same as one step of ``dt`` would, so the simulator runs one
+step per input step and the unit fires up to ``k * rate_scale`` spikes in it. Its output
+in that step is the spikes' average over the input step: the readout and the recurrent
+connections see the spike count of the last step, scaled by the spike amplitude.
+"""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.compat import HAS_NENGO_DL
+from nengo_lmu.convert import network_kwargs
+from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.systems import LegendreDelay
+
+MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
+"""The default `.DelayNetwork` arguments of a spiking memory (``memory="spiking"``)."""
+
+
+def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
+    """The regular-spiking counterpart of a rate neuron type.
+
+    The unit integrates ``k * rate_scale`` times the rate of ``rate_type`` and fires
+    spikes of ``1 / (k * rate_scale)`` times the amplitude, so its mean output is the
+    rate unit's output. With ``nengo.Tanh(tau_ref=1)`` at ``dt = 1`` (the paper's cell),
+    it fires at most ``rate_scale`` spikes per tick, ``k * rate_scale`` per step.
+
+    Parameters
+    ----------
+    rate_type : nengo.Tanh or nengo.Sigmoid or nengo.RectifiedLinear or nengo.LIFRate
+        The trained rate type (signed spikes for negative rates of ``Tanh``).
+    k : int
+        Ticks per input step (see the module's notes).
+    rate_scale : float
+        Spikes per tick at the rate type's unit rate (rate × dt = 1): the trade-off
+        between spike count and spike amplitude.
+    initial_voltage : float
+        The starting value of the integrated rate, in [0, 1); 0.5 makes the spike count
+        the rounded integral of the rate.
+
+    Returns
+    -------
+    nengo.RegularSpiking
+    """
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValidationError(f"Must be an integer >= 1 (got {k!r})", attr="k")
+    if not (np.isfinite(rate_scale) and rate_scale > 0):
+        raise ValidationError(
+            f"Must be a finite number > 0 (got {rate_scale!r})", attr="rate_scale"
+        )
+    if not 0 <= initial_voltage < 1:
+        raise ValidationError(
+            f"Must be in [0, 1) (got {initial_voltage!r})", attr="initial_voltage"
+        )
+    c = k * rate_scale
+    if type(rate_type) in (nengo.Tanh, nengo.Sigmoid):
+        base = type(rate_type)(tau_ref=rate_type.tau_ref / c)
+    elif type(rate_type) is nengo.RectifiedLinear:
+        base = nengo.RectifiedLinear(amplitude=rate_type.amplitude * c)
+    elif type(rate_type) is nengo.LIFRate:
+        base = nengo.LIFRate(
+            tau_rc=rate_type.tau_rc / c,
+            tau_ref=rate_type.tau_ref / c,
+            amplitude=rate_type.amplitude,
+        )
+    else:
+        raise ValidationError(
+            f"No spiking counterpart for {rate_type!r}: the hidden units must be "
+            "nengo.Tanh, nengo.Sigmoid, nengo.RectifiedLinear or nengo.LIFRate",
+            attr="hidden_neurons",
+        )
+    return nengo.RegularSpiking(
+        base,
+        amplitude=1.0 / c,
+        initial_state={"voltage": nengo.dists.Choice([initial_voltage])},
+    )
+
+
+def to_spiking(
+    net,
+    k=1,
+    rate_scale=1.0,
+    hidden="spiking",
+    memory="ideal",
+    synapse=None,
+    initial_voltage=0.5,
+):
+    """A trained LMU network rebuilt with spiking neurons.
+
+    Parameters
+    ----------
+    net : SequenceClassifier or LMU
+        The trained rate network: its weights must be arrays (given, or trained in
+        NengoDL and written back with ``sim.freeze_params(net)``).
+    k, rate_scale, initial_voltage :
+        The spiking hidden units (see `spiking_neurons`).
+    hidden : "spiking" or "rate"
+        Spiking hidden units, or keep the trained rate units.
+    memory : "ideal" or "spiking" or dict
+        The memory: the trained (ideal) linear system, or a `.DelayNetwork` of spiking
+        neurons per memory signal realizing the Legendre delay (``"spiking"`` uses
+        `MEMORY_NETWORK`; a dict gives the `.DelayNetwork` arguments). A spiking memory
+        runs with the simulator's ``dt`` as its step (``dt`` in its arguments).
+    synapse : nengo.synapses.Synapse, optional
+        A synapse on the connections leaving the hidden units (the recurrent ones keep
+        their one-step delay), e.g. ``nengo.Lowpass(2)`` to smooth the readout over
+        input steps. None (default) keeps the trained cell exact. Any synapse makes
+        NengoDL use the standard build (not the fused operator).
+
+    Returns
+    -------
+    SequenceClassifier or LMU
+        A new network of the same type, label and seed. A `.SequenceClassifier` with
+        spiking hidden units has a ``hidden_probe`` on their output (with its whole
+        history in NengoDL) for `.train.predict` to count spikes.
+    """
+    kwargs = network_kwargs(net)
+    rate_type = kwargs["hidden_neurons"]
+    if hidden == "spiking":
+        kwargs["hidden_neurons"] = spiking_neurons(
+            rate_type, k=k, rate_scale=rate_scale, initial_voltage=initial_voltage
+        )
+    elif hidden != "rate":
+        raise ValidationError(
+            f"Must be 'spiking' or 'rate' (got {hidden!r})", attr="hidden"
+        )
+    if isinstance(memory, dict) or memory == "spiking":
+        kwargs["memory_network"] = dict(
+            MEMORY_NETWORK, **(memory if isinstance(memory, dict) else {})
+        )
+        _check_legendre(kwargs.pop("memory_system"), kwargs)
+        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
+    elif memory != "ideal":
+        raise ValidationError(
+            f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
+            f"(got {memory!r})",
+            attr="memory",
+        )
+    if synapse is not None and not isinstance(synapse, nengo.synapses.Synapse):
+        raise ValidationError(
+            f"Must be a nengo Synapse or None (got {synapse!r})", attr="synapse"
+        )
+    spiking = type(net)(**kwargs)
+    if hidden == "spiking" and isinstance(spiking, SequenceClassifier):
+        with spiking:
+            spiking.hidden_probe = nengo.Probe(spiking.lmu.output, label="h spikes")
+            if HAS_NENGO_DL:
+                spiking.config[spiking.hidden_probe].keep_history = True
+    if synapse is not None:
+        lmu = spiking.lmu if isinstance(spiking, SequenceClassifier) else spiking
+        for conn in spiking.all_connections:
+            if conn.pre_obj is lmu.output:
+                conn.synapse = synapse
+    return spiking
+
+
+def _check_legendre(system, kwargs):
+    """Raise unless ``system`` (the trained memory) is the Legendre delay that a
+    spiking memory realizes."""
+    if system is None:
+        return
+    reference = LegendreDelay(kwargs["theta"], kwargs["order"])
+    if not system.analog:
+        reference = reference.discretize(system.dt, kwargs.get("method", "zoh"))
+    A, B, _, _ = system.ss
+    if not (
+        np.allclose(A, reference.A, atol=1e-6)
+        and np.allclose(B, reference.B, atol=1e-6)
+    ):
+        raise ValidationError(
+            "A spiking memory realizes LegendreDelay(theta, order); this network's "
+            "memory_system is a different system",
+            attr="memory",
+        )
