@@ -4,6 +4,7 @@ import argparse
 import pathlib
 import sys
 
+import numpy as np
 from nengo.exceptions import NengoException
 
 
@@ -41,34 +42,193 @@ def _delay(args):
     print(f"plot written to {args.plot.resolve()}")
 
 
-def _evaluate(args):
-    import numpy as np
-
-    from nengo_lmu.convert import load_paper_weights
+def _classification_task(args):
+    """The task's (x_train, y_train, x_test, y_test), cut to --n-train / --n-test."""
     from nengo_lmu.data import psmnist
-    from nengo_lmu.lmu import SequenceClassifier
+
+    data = psmnist(TASKS[args.task], args.data)
+    n_train = getattr(args, "n_train", None)
+    return (
+        data.x_train[:n_train],
+        data.y_train[:n_train],
+        data.x_test[: args.n],
+        data.y_test[: args.n],
+    )
+
+
+TASKS = {"psmnist-paper": "paper", "psmnist": "keras-lmu"}
+MODELS = {  # the network each task trains from scratch (SequenceClassifier kwargs)
+    "psmnist-paper": dict(n_classes=10, units=212, order=256, theta=784.0, input_d=1),
+    "psmnist": dict(n_classes=10, units=212, order=256, theta=784.0, input_d=1),
+}
+
+
+def _conversion(args):
+    """The `to_spiking` settings given on the command line."""
+    return dict(k=args.k, rate_scale=args.rate_scale, memory=args.memory)
+
+
+def _report(net, x, y, args, label):
+    """Print the accuracy (and spikes) of ``net`` on the test data; return it."""
     from nengo_lmu.train import predict
 
-    net = SequenceClassifier(**load_paper_weights(args.weights))
-    data = psmnist(TASKS[args.task], args.data)
-    x, y = data.x_test[: args.n], data.y_test[: args.n]
-    print(
-        f"evaluating {args.weights} on the first {len(x)} {args.task} test images "
-        f"with {args.backend}"
-    )
-    scores = predict(
+    result = predict(
         net,
         x,
         backend=args.backend,
         minibatch_size=args.minibatch_size,
         progress_bar=not args.quiet,
+        spikes=hasattr(net, "hidden_probe"),
     )
+    scores, spikes = result if isinstance(result, tuple) else (result, None)
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
-    print(f"correct: {correct}/{len(y)}")
-    print(f"accuracy: {correct / len(y):.4f}")
+    print(f"{label}: correct {correct}/{len(y)}")
+    if spikes is not None:
+        print(f"spikes per unit per input step: {spikes:.2f}")
+    return correct / len(y)
 
 
-TASKS = {"psmnist-paper": "paper", "psmnist": "keras-lmu"}
+def _evaluate(args):
+    from nengo_lmu.convert import load_weights
+    from nengo_lmu.hybrid import to_spiking
+    from nengo_lmu.lmu import SequenceClassifier
+
+    net = SequenceClassifier(**load_weights(args.weights))
+    if args.spiking:
+        net = to_spiking(net, **_conversion(args))
+    _, _, x, y = _classification_task(args)
+    mode = (
+        f"spiking (k {args.k}, rate scale {args.rate_scale}, {args.memory} memory)"
+        if args.spiking
+        else "rate"
+    )
+    print(
+        f"evaluating {args.weights} ({mode}) on the first {len(x)} {args.task} test "
+        f"images with {args.backend}"
+    )
+    accuracy = _report(net, x, y, args, "test")
+    print(f"accuracy: {accuracy:.4f}")
+
+
+def _train(args):
+    import tensorflow as tf
+
+    from nengo_lmu.convert import load_weights, network_kwargs, save_weights
+    from nengo_lmu.hybrid import finetune, to_spiking
+    from nengo_lmu.lmu import SequenceClassifier
+    from nengo_lmu.train import fit
+
+    x_train, y_train, x_test, y_test = _classification_task(args)
+    if args.init is None:
+        net = SequenceClassifier(**MODELS[args.task], seed=args.seed)
+    else:
+        net = SequenceClassifier(**load_weights(args.init), seed=args.seed)
+    losses = {}
+
+    class BatchLoss(tf.keras.callbacks.Callback):
+        """Record the training loss of every batch, per phase."""
+
+        def __init__(self, phase):
+            super().__init__()
+            self.phase = phase
+            losses[phase] = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            losses[self.phase].append(logs["loss"])
+
+    settings = dict(
+        learning_rate=args.learning_rate,
+        minibatch_size=args.minibatch_size,
+    )
+    print(
+        f"training on {len(x_train)} {args.task} sequences in NengoDL; outputs go to "
+        f"{args.out.resolve()}"
+    )
+    if args.epochs:
+        fit(
+            net,
+            x_train,
+            y_train,
+            epochs=args.epochs,
+            progress_bar=not args.quiet,
+            callbacks=[BatchLoss("rate")],
+            **settings,
+        )
+    if args.spiking and args.finetune_epochs:
+        net, _ = finetune(
+            net,
+            x_train,
+            y_train,
+            epochs=args.finetune_epochs,
+            callbacks=[BatchLoss("spike-aware")],
+            **settings,
+            **_conversion(args),
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_weights(args.out / "weights.npz", network_kwargs(net))
+    print(f"weights written to {(args.out / 'weights.npz').resolve()}")
+    if losses:
+        _plot_losses(losses, args.out / "training.png", args.task)
+    accuracy = _report(net, x_test, y_test, args, "test (rate)")
+    print(f"rate accuracy: {accuracy:.4f}")
+    if args.spiking:
+        accuracy = _report(
+            to_spiking(net, **_conversion(args)),
+            x_test,
+            y_test,
+            args,
+            "test (spiking)",
+        )
+        print(f"spiking accuracy: {accuracy:.4f}")
+    print(f"accuracy: {accuracy:.4f}")
+
+
+def _plot_losses(losses, path, task):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    start = 0
+    for phase, values in losses.items():
+        ax.plot(np.arange(start, start + len(values)), values, label=phase)
+        start += len(values)
+    ax.set_xlabel("batch")
+    ax.set_ylabel("training loss (running mean over the epoch)")
+    ax.set_yscale("log")
+    ax.set_title(f"nengo-lmu train {task}")
+    ax.legend()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    print(f"plot written to {path.resolve()}")
+
+
+def _import_keras(args):
+    from nengo_lmu.convert import load_keras_model, load_paper_weights, save_weights
+
+    if args.model.suffix in (".h5", ".hdf5") and _is_paper_file(args.model):
+        kwargs = load_paper_weights(args.model)
+    else:
+        kwargs = load_keras_model(args.model)
+    save_weights(args.out, kwargs)
+    print(
+        f"imported {args.model}: units {kwargs['units']}, order {kwargs['order']}, "
+        f"theta {kwargs['theta']:g} steps, {kwargs['n_classes']} classes"
+    )
+    print(f"weights written to {args.out.resolve()}")
+
+
+def _is_paper_file(path):
+    """True for an HDF5 file with the paper's weights layout."""
+    import h5py
+
+    from nengo_lmu.convert import PAPER_LAYOUT
+
+    try:
+        with h5py.File(path, "r") as f:
+            return next(iter(PAPER_LAYOUT)) in f
+    except OSError:
+        return False
 
 
 def _positive(kind):
@@ -80,6 +240,60 @@ def _positive(kind):
 
     parse.__name__ = f"positive {kind.__name__}"
     return parse
+
+
+def _non_negative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    return value
+
+
+def _task_arguments(command, with_task=True):
+    if with_task:
+        command.add_argument(
+            "--task",
+            choices=sorted(TASKS),
+            default="psmnist-paper",
+            help="psmnist-paper: the paper's permutation and scaling; psmnist: "
+            "keras-lmu's",
+        )
+    command.add_argument(
+        "--data",
+        default=None,
+        help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
+    )
+    command.add_argument("--backend", choices=("nengo_dl", "nengo"), default="nengo_dl")
+    command.add_argument(
+        "--n",
+        type=_positive(int),
+        default=None,
+        help="first N test sequences (default all)",
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _spiking_arguments(command):
+    group = command.add_argument_group(
+        "spiking", "hybrid mode: regular-spiking hidden units (nengo_lmu.to_spiking)"
+    )
+    group.add_argument("--spiking", action="store_true", help="spiking hidden units")
+    group.add_argument(
+        "--k", type=_positive(int), default=2, help="ticks per input step"
+    )
+    group.add_argument(
+        "--rate-scale",
+        type=_positive(float),
+        default=0.7,
+        help="spikes per tick at the unit rate (the defaults stay within one spike "
+        "per unit per input step on psMNIST)",
+    )
+    group.add_argument(
+        "--memory",
+        choices=("ideal", "spiking"),
+        default="ideal",
+        help="ideal memory, or a spiking DelayNetwork",
+    )
 
 
 def parser():
@@ -112,36 +326,72 @@ def parser():
     evaluate = sub.add_parser(
         "evaluate",
         help="evaluate trained LMU weights on a task and print the accuracy",
-        description="Evaluate a weights file (the LMU paper's Keras psMNIST model) on "
-        "the test set of a task; the last line is the accuracy, to 4 decimals.",
-        epilog="example: nengo-lmu evaluate --weights "
+        description="Evaluate a weights file (the LMU paper's Keras psMNIST model, or "
+        "a .npz from 'nengo-lmu train' / 'import-keras') on the test set of a task, "
+        "as a rate network or, with --spiking, with spiking hidden units; the last "
+        "line is the accuracy, to 4 decimals.",
+        epilog="examples: nengo-lmu evaluate --weights "
         "../shared/data/lmu-paper/psMNIST-standard.hdf5 --task psmnist-paper "
-        "--data ../shared/data --n 1000",
+        "--data ../shared/data --n 1000\n"
+        "nengo-lmu evaluate --weights outputs/psmnist-spiking.npz --spiking",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument("--weights", type=pathlib.Path, required=True)
-    evaluate.add_argument(
-        "--task",
-        choices=sorted(TASKS),
-        default="psmnist-paper",
-        help="psmnist-paper: the paper's permutation and scaling; psmnist: keras-lmu's",
+    _task_arguments(evaluate)
+    evaluate.add_argument("--minibatch-size", type=_positive(int), default=500)
+    _spiking_arguments(evaluate)
+    evaluate.set_defaults(run=_evaluate)
+
+    train = sub.add_parser(
+        "train",
+        help="train an LMU classifier on a task with NengoDL (and run it spiking)",
+        description="Train a SequenceClassifier on TASK in NengoDL (from scratch, or "
+        "from --init weights), save the weights and a training-curve plot in --out, "
+        "and print the test accuracy. With --spiking, also fine-tune it spike-aware "
+        "(--finetune-epochs) and print the accuracy with spiking hidden units.",
+        epilog="examples: nengo-lmu train psmnist --epochs 1\n"
+        "nengo-lmu train psmnist-paper --init "
+        "../shared/data/lmu-paper/psMNIST-standard.hdf5 --epochs 0 --spiking "
+        "--finetune-epochs 1 --learning-rate 1e-4 --out outputs/psmnist-spiking",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    evaluate.add_argument(
-        "--data",
-        default=None,
-        help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
-    )
-    evaluate.add_argument(
-        "--backend", choices=("nengo_dl", "nengo"), default="nengo_dl"
-    )
-    evaluate.add_argument(
-        "--n",
+    train.add_argument("task", choices=sorted(TASKS))
+    train.add_argument("--init", type=pathlib.Path, default=None, help="weights")
+    train.add_argument("--epochs", type=_non_negative, default=1)
+    train.add_argument("--learning-rate", type=_positive(float), default=1e-3)
+    train.add_argument("--minibatch-size", type=_positive(int), default=100)
+    train.add_argument(
+        "--n-train",
         type=_positive(int),
         default=None,
-        help="first N test images (default all)",
+        help="first N training sequences (default all)",
     )
-    evaluate.add_argument("--minibatch-size", type=_positive(int), default=500)
-    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
-    evaluate.set_defaults(run=_evaluate)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=pathlib.Path, default=pathlib.Path("outputs"))
+    train.add_argument(
+        "--finetune-epochs",
+        type=_non_negative,
+        default=1,
+        help="spike-aware epochs (with --spiking)",
+    )
+    _task_arguments(train, with_task=False)
+    _spiking_arguments(train)
+    train.set_defaults(run=_train)
+
+    import_keras = sub.add_parser(
+        "import-keras",
+        help="convert Keras LMU weights into a nengo_lmu weights file",
+        description="Read the LMU paper's Keras weights (.hdf5) or a saved Keras model "
+        "(a keras-lmu layer and a Dense readout) and write nengo_lmu weights (.npz) "
+        "for 'nengo-lmu evaluate' and 'train --init'.",
+        epilog="example: nengo-lmu import-keras "
+        "../shared/data/lmu-paper/psMNIST-standard.hdf5 --out outputs/paper.npz",
+    )
+    import_keras.add_argument("model", type=pathlib.Path)
+    import_keras.add_argument(
+        "--out", type=pathlib.Path, default=pathlib.Path("outputs/imported.npz")
+    )
+    import_keras.set_defaults(run=_import_keras)
     return top
 
 

@@ -461,3 +461,82 @@ def load_weights(path):
             dt=None if np.isnan(dt) else dt,
         )
     return kwargs
+
+
+def load_keras_model(path):
+    """Read a saved Keras model of a keras-lmu layer and a dense readout.
+
+    Parameters
+    ----------
+    path : str or Path
+        A model saved by Keras (``model.save``: ``.keras``, ``.h5`` or a SavedModel
+        directory) whose layers are one keras-lmu layer (see `from_keras_lmu`; the last
+        output only) and one ``Dense`` readout (linear or softmax: the class is the
+        same), besides inputs.
+
+    Returns
+    -------
+    dict
+        ``SequenceClassifier(**kwargs)`` builds the model (scores are the readout's
+        logits); simulate it with ``dt=1``.
+    """
+    try:
+        import keras_lmu  # pylint: disable=import-outside-toplevel
+    except ImportError as e:
+        raise ImportError(
+            "Importing Keras models needs keras-lmu: pip install -c constraints.txt "
+            "-e '.[tests]'"
+        ) from e
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No saved Keras model at {path}")
+    try:
+        model = tf.keras.models.load_model(
+            path,
+            custom_objects={
+                "LMU": keras_lmu.LMU,
+                "LMUCell": keras_lmu.LMUCell,
+                "LMUFeedforward": keras_lmu.LMUFeedforward,
+            },
+            compile=False,
+        )
+    except (OSError, ValueError) as e:
+        raise ValidationError(
+            f"Cannot load {path} as a saved Keras model: {e}", attr="path"
+        ) from e
+    layers = [
+        layer
+        for layer in model.layers
+        if not isinstance(layer, tf.keras.layers.InputLayer)
+    ]
+    if len(layers) != 2 or not isinstance(layers[1], tf.keras.layers.Dense):
+        raise ValidationError(
+            f"{path} must hold a keras-lmu layer followed by a Dense readout (found "
+            f"{', '.join(type(layer).__name__ for layer in layers)})",
+            attr="path",
+        )
+    lmu, readout = layers
+    if getattr(lmu, "return_sequences", False):
+        raise ValidationError(
+            "The keras-lmu layer must return its last output only "
+            "(return_sequences=False)",
+            attr="path",
+        )
+    if readout.activation.__name__ not in ("linear", "softmax"):
+        raise ValidationError(
+            f"The readout's activation must be linear or softmax (got "
+            f"{readout.activation.__name__})",
+            attr="path",
+        )
+    kwargs = from_keras_lmu(lmu)
+    kernel = np.array(readout.kernel, dtype=np.float64)
+    kwargs.update(
+        n_classes=kernel.shape[1],
+        readout_kernel=kernel.T,
+        readout_bias=None
+        if readout.bias is None
+        else np.array(readout.bias, dtype=np.float64),
+    )
+    return kwargs

@@ -20,6 +20,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.convert import network_kwargs
+from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.systems import LegendreDelay
 
@@ -88,8 +89,8 @@ def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
 
 def to_spiking(
     net,
-    k=1,
-    rate_scale=1.0,
+    k=2,
+    rate_scale=0.7,
     hidden="spiking",
     memory="ideal",
     synapse=None,
@@ -103,14 +104,18 @@ def to_spiking(
         The trained rate network: its weights must be arrays (given, or trained in
         NengoDL and written back with ``sim.freeze_params(net)``).
     k, rate_scale, initial_voltage :
-        The spiking hidden units (see `spiking_neurons`).
+        The spiking hidden units (see `spiking_neurons`). The defaults (2 ticks per
+        input step, at most 0.7 spikes per tick for Tanh units at ``dt = 1``) keep the
+        paper's psMNIST model within one spike per unit per input step on average
+        (``benchmarks/hybrid_psmnist.py`` measures it).
     hidden : "spiking" or "rate"
         Spiking hidden units, or keep the trained rate units.
     memory : "ideal" or "spiking" or dict
         The memory: the trained (ideal) linear system, or a `.DelayNetwork` of spiking
         neurons per memory signal realizing the Legendre delay (``"spiking"`` uses
-        `MEMORY_NETWORK`; a dict gives the `.DelayNetwork` arguments). A spiking memory
-        runs with the simulator's ``dt`` as its step (``dt`` in its arguments).
+        `MEMORY_NETWORK`; a dict gives the `.DelayNetwork` arguments). The delay
+        networks are built for the LMU's ``dt``, else the step of a discrete
+        ``memory_system``, unless the dict gives ``dt``.
     synapse : nengo.synapses.Synapse, optional
         A synapse on the connections leaving the hidden units (the recurrent ones keep
         their one-step delay), e.g. ``nengo.Lowpass(2)`` to smooth the readout over
@@ -138,7 +143,10 @@ def to_spiking(
         kwargs["memory_network"] = dict(
             MEMORY_NETWORK, **(memory if isinstance(memory, dict) else {})
         )
-        _check_legendre(kwargs.pop("memory_system"), kwargs)
+        system = kwargs.pop("memory_system")
+        _check_legendre(system, kwargs)
+        if system is not None and not system.analog:  # built for the system's step
+            kwargs["memory_network"].setdefault("dt", system.dt)
         kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
     elif memory != "ideal":
         raise ValidationError(
@@ -182,3 +190,58 @@ def _check_legendre(system, kwargs):
             "memory_system is a different system",
             attr="memory",
         )
+
+
+def finetune(
+    net,
+    x,
+    y,
+    epochs=1,
+    learning_rate=1e-4,
+    minibatch_size=100,
+    callbacks=None,
+    **conversion,
+):
+    """Spike-aware fine-tuning of a trained rate network for its spiking version.
+
+    Trains `to_spiking` ``(net, **conversion)`` in NengoDL, where the fused LMU
+    operator uses the spikes in the forward pass and the gradient of the rates in the
+    backward pass (straight-through, as in Voelker, Rasmussen & Eliasmith 2020, "A Spike
+    in Performance"), so the weights adapt to the quantization of the spiking units.
+
+    Parameters
+    ----------
+    net : SequenceClassifier
+        The trained rate network (unchanged).
+    x, y :
+        Training sequences and classes (see `.train.fit`).
+    epochs, learning_rate, minibatch_size, callbacks :
+        Training settings (see `.train.fit`); a small learning rate keeps what the rate
+        network learned.
+    **conversion
+        Arguments of `to_spiking` (use the same ones to run the result).
+
+    Returns
+    -------
+    tuned : SequenceClassifier
+        The rate network with the fine-tuned weights (save it with
+        `.convert.save_weights` ``(path, network_kwargs(tuned))``; run it spiking with
+        ``to_spiking(tuned, **conversion)``).
+    history : dict
+        Loss and accuracy per epoch (of the spiking network).
+    """
+    spiking = to_spiking(net, **conversion)
+    history = fit(
+        spiking,
+        x,
+        y,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        minibatch_size=minibatch_size,
+        callbacks=callbacks,
+    )
+    kwargs = network_kwargs(spiking)
+    kwargs["hidden_neurons"] = net.lmu.arguments["hidden_neurons"]
+    kwargs.pop("memory_network")
+    kwargs["memory_system"] = net.lmu.arguments["memory_system"]
+    return type(net)(**kwargs), history

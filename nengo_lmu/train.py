@@ -127,6 +127,7 @@ def fit(
     dt=1.0,
     progress_bar=True,
     seed=0,
+    callbacks=None,
 ):
     """Train a `.SequenceClassifier` in NengoDL on the class after the last step.
 
@@ -156,6 +157,8 @@ def fit(
         Show Keras' progress bar.
     seed : int
         Seed of TensorFlow (the shuffling).
+    callbacks : list of tf.keras.callbacks.Callback, optional
+        Passed to Keras' ``fit`` (e.g. to record the loss of every batch).
 
     Returns
     -------
@@ -192,6 +195,7 @@ def fit(
             {net.probe: y[:n, None, None]},
             epochs=epochs,
             verbose=1 if progress_bar else 0,
+            callbacks=callbacks,
         )
         sim.freeze_params(net)
     return {

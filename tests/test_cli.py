@@ -1,5 +1,6 @@
 """The ``nengo-lmu`` command line, run as a user runs it (a subprocess)."""
 
+import pathlib
 import subprocess
 import sys
 
@@ -48,3 +49,76 @@ def test_nrmse():
     assert nrmse(target, target) == 0
     # normalized by the RMS of the target: an error of 10 % of the signal gives 0.1
     assert np.isclose(nrmse(1.1 * target, target), 0.1)
+
+
+PAPER = "../shared/data/lmu-paper/psMNIST-standard.hdf5"
+
+
+def last_value(stdout, key):
+    """The value on the last line starting with ``key:``."""
+    lines = [s for s in stdout.splitlines() if s.startswith(f"{key}:")]
+    return float(lines[-1].split(":")[1])
+
+
+def test_import_keras_and_evaluate_spiking(tmp_path):
+    root = pathlib.Path(__file__).parents[1]
+    out = tmp_path / "paper.npz"
+    result = run_cli("import-keras", PAPER, "--out", str(out), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert f"weights written to {out}" in result.stdout
+    common = ("--n", "40", "--quiet", "--task", "psmnist-paper")
+    results = [
+        run_cli("evaluate", "--weights", weights, *common, *extra, cwd=root)
+        for weights, extra in [
+            (PAPER, ()),
+            (str(out), ()),
+            (str(out), ("--spiking", "--k", "1", "--rate-scale", "0.5")),
+            (str(out), ("--spiking", "--backend", "nengo", "--n", "3")),
+        ]
+    ]
+    for r in results:
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines()[-1].startswith("accuracy: ")
+    paper, imported, spiking, reference = (r.stdout for r in results)
+    assert last_value(paper, "accuracy") == last_value(imported, "accuracy") > 0.9
+    assert 0.2 < last_value(spiking, "spikes per unit per input step") < 0.5
+    assert 0.5 < last_value(reference, "spikes per unit per input step") < 1.0
+
+
+def test_train_then_spiking(tmp_path):
+    """Train the psMNIST model briefly, fine-tune it spike-aware, report both."""
+    root = pathlib.Path(__file__).parents[1]
+    result = run_cli(
+        "train",
+        "psmnist",
+        "--n-train",
+        "100",
+        "--n",
+        "50",
+        "--minibatch-size",
+        "50",
+        "--spiking",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr
+    for line in ("rate accuracy: ", "spiking accuracy: ", "accuracy: "):
+        assert any(s.startswith(line) for s in result.stdout.splitlines()), line
+    assert (tmp_path / "weights.npz").is_file()
+    assert (tmp_path / "training.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"plot written to {tmp_path / 'training.png'}" in result.stdout
+
+
+def test_bad_arguments_give_one_line(tmp_path):
+    for args in [
+        ("train", "psmnist", "--epochs", "-1"),
+        ("evaluate", "--weights", str(tmp_path / "missing.npz")),
+        ("evaluate", "--weights", PAPER, "--spiking", "--k", "0"),
+        ("import-keras", str(tmp_path / "missing.keras")),
+    ]:
+        result = run_cli(*args, cwd=pathlib.Path(__file__).parents[1])
+        assert result.returncode == 2, args
+        lines = [s for s in result.stderr.splitlines() if "error:" in s]
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr

@@ -112,3 +112,35 @@ def test_unsupported_layers():
     lstm(tf.zeros((1, T, INPUT_D)))
     with pytest.raises(ValidationError, match="Hidden cell LSTMCell is not supported"):
         from_keras_lmu(lstm)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_saved_keras_model_import(tmp_path, fmt):
+    """A saved Keras classifier (keras-lmu layer + Dense) loads into a
+    SequenceClassifier with the same scores (1e-5), and bad models are refused."""
+    from nengo_lmu.convert import load_keras_model
+    from nengo_lmu.lmu import SequenceClassifier
+    from nengo_lmu.train import predict
+
+    tf.random.set_seed(3)
+    inputs = tf.keras.Input((T, INPUT_D))
+    lmu = keras_lmu.LMU(
+        memory_d=1,
+        order=ORDER,
+        theta=THETA,
+        hidden_cell=tf.keras.layers.SimpleRNNCell(UNITS),
+        input_to_hidden=True,
+    )
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(3)(lmu(inputs)))
+    path = tmp_path / f"model.{fmt}"
+    model.save(path)
+    x = np.random.RandomState(4).uniform(-1, 1, size=(6, T, INPUT_D))
+    net = SequenceClassifier(**load_keras_model(path))
+    assert np.allclose(predict(net, x), model.predict(x, verbose=0), atol=1e-5)
+
+    two_dense = tf.keras.Model(
+        inputs, tf.keras.layers.Dense(2)(tf.keras.layers.Dense(3)(inputs[:, -1]))
+    )
+    two_dense.save(tmp_path / "bad.keras")
+    with pytest.raises(nengo.exceptions.ValidationError, match="keras-lmu layer"):
+        load_keras_model(tmp_path / "bad.keras")
