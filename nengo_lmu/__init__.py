@@ -5,7 +5,8 @@ from nengo_lmu.version import version as __version__
 
 # pylint: disable=wrong-import-position
 from nengo_lmu import builders  # noqa: E402,F401 (registers the Nengo builders)
-from nengo_lmu.lmu import LMU, Dense  # noqa: E402
+from nengo_lmu.hybrid import to_spiking  # noqa: E402
+from nengo_lmu.lmu import LMU, Dense, SequenceClassifier  # noqa: E402
 from nengo_lmu.memory import (  # noqa: E402
     LegendreMemory,
     LinearSystemState,

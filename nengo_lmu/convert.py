@@ -384,12 +384,13 @@ def save_weights(path, kwargs):
         The arguments: from `network_kwargs` (a trained network),
         `load_paper_weights` or `from_keras_lmu`. Weights are arrays; the memory
         system, the hidden neuron type (a Nengo neuron type or None) and the scalars are
-        stored too. A ``memory_network`` is not (it is a conversion, see
-        `.hybrid.to_spiking`).
+        stored too; ``label`` and ``seed`` are not (they name and seed a network, and
+        are given when building it). A ``memory_network`` is not saved (it is a
+        conversion, see `.hybrid.to_spiking`).
     """
     arrays = {}
     for name, value in kwargs.items():
-        if value is None:
+        if value is None or name in ("label", "seed"):
             continue
         if name == "memory_system":
             for field, matrix in zip(SYSTEM_FIELDS, value.ss):

@@ -200,6 +200,7 @@ def finetune(
     learning_rate=1e-4,
     minibatch_size=100,
     callbacks=None,
+    progress_bar=True,
     **conversion,
 ):
     """Spike-aware fine-tuning of a trained rate network for its spiking version.
@@ -215,7 +216,7 @@ def finetune(
         The trained rate network (unchanged).
     x, y :
         Training sequences and classes (see `.train.fit`).
-    epochs, learning_rate, minibatch_size, callbacks :
+    epochs, learning_rate, minibatch_size, callbacks, progress_bar :
         Training settings (see `.train.fit`); a small learning rate keeps what the rate
         network learned.
     **conversion
@@ -239,6 +240,7 @@ def finetune(
         learning_rate=learning_rate,
         minibatch_size=minibatch_size,
         callbacks=callbacks,
+        progress_bar=progress_bar,
     )
     kwargs = network_kwargs(spiking)
     kwargs["hidden_neurons"] = net.lmu.arguments["hidden_neurons"]

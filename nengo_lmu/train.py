@@ -147,8 +147,8 @@ def fit(
         The classes.
     epochs : int
         Passes over the data (shuffled in each epoch).
-    learning_rate : float
-        Adam's step size.
+    learning_rate : float or tf.keras.optimizers.schedules.LearningRateSchedule
+        Adam's step size (a schedule gets the batch number).
     minibatch_size : int
         Sequences per batch; the last partial batch is dropped.
     dt : float
