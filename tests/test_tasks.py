@@ -171,11 +171,14 @@ def test_capacity_improves_with_order():
         (lambda: tasks.white_noise(0, 1.0), "n"),
         (lambda: tasks.capacity_mse(100.5), "delay"),
         (lambda: tasks.capacity_mse(100, theta=-1), "theta"),
+        (lambda: tasks.psdigits(seed=None), "psdigits.seed"),
+        (lambda: tasks.mackey_glass(seed=1.5), "mackey_glass.seed"),
     ],
 )
 def test_bad_arguments(call, attr):
-    with pytest.raises(ValidationError, match=attr):
+    with pytest.raises(ValidationError, match=attr) as error:
         call()
+    assert "Must" in str(error.value)  # says what is allowed
 
 
 def test_psdigits_recipe_accuracy():
