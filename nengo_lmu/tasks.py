@@ -483,7 +483,8 @@ def capacity_mse(delay, order=100, theta=None, high=10.0, rms=0.3, seed=0):
     about ``delay - 1`` steps back in nengo_lmu's convention (the memory at step
     ``t`` holds ``u[t]`` over the step before ``t``; ``theta = delay + 0.5`` decodes
     ``u[t - delay]`` itself), and the MSE falls as ``delay^-2``: about 1e-2 at 100
-    steps to 1e-8 at 100,000, as in the paper's figure.
+    steps to 1e-8 at 100,000, as in the paper's figure. (The input's bandwidth is
+    this function's choice, not taken from the paper.)
 
     Parameters
     ----------
