@@ -2,7 +2,7 @@
 (tf.keras) of about the same size, trained in this one run on the same data.
 
 Run: ``.venv/bin/python benchmarks/mackey_glass.py [--epochs N] [--window N]
-[--lr LR] [--seed S]`` (about 5 minutes on 2 busy cores with the defaults). Prints
+[--lr LR] [--seed S]`` (3 to 5 minutes on 2 busy cores with the defaults). Prints
 the test NRMSE of both networks (and of the trivial prediction "no change") and writes
 ``benchmarks/results/mackey_glass.png``.
 
