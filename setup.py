@@ -10,6 +10,7 @@ version = runpy.run_path(str(root / "nengo_lmu" / "version.py"))["version"]
 
 dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13", "h5py"]
 tests_requires = ["pytest>=7", "pytest-xdist", "keras-lmu>=0.7,<0.8"]
+tasks_requires = ["scikit-learn>=1.0"]  # psDigits
 
 setup(
     name="nengo-lmu",
@@ -22,8 +23,9 @@ setup(
     install_requires=["nengo>=3.2", "numpy>=1.21", "scipy>=1.7", "matplotlib>=3.5"],
     extras_require={
         "dl": dl_requires,
+        "tasks": tasks_requires,
         "tests": tests_requires,
-        "all": dl_requires + tests_requires,
+        "all": dl_requires + tasks_requires + tests_requires,
     },
     entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
     license="MIT",
