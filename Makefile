@@ -1,5 +1,5 @@
-# Fresh machine:  `make demo` sets up .venv with the pinned stack and runs the delay demo;
-#                 `make test` sets up .venv and runs the test suite.
+# Fresh machine:  `make demo` sets up .venv with the pinned stack, trains an LMU on psDigits
+#                 and runs it spiking; `make test` sets up .venv and runs the test suite.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -17,7 +17,7 @@ $(STAMP): constraints.txt setup.py
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/nengo-lmu delay
+	$(VENV)/bin/nengo-lmu train psdigits --spiking --finetune-epochs 5
 
 test: setup
 	$(VENV)/bin/python -m pytest -n 2 --durations=10

@@ -1,8 +1,11 @@
 """The ``nengo-lmu`` command line."""
 
 import argparse
+import os
 import pathlib
 import sys
+import warnings
+from typing import Callable, NamedTuple
 
 import numpy as np
 from nengo.exceptions import NengoException
@@ -42,25 +45,66 @@ def _delay(args):
     print(f"plot written to {args.plot.resolve()}")
 
 
-def _classification_task(args):
-    """The task's (x_train, y_train, x_test, y_test), cut to --n-train / --n-test."""
-    from nengo_lmu.data import psmnist
+class Task(NamedTuple):
+    """A classification task of the command line."""
 
-    data = psmnist(TASKS[args.task], args.data)
-    n_train = getattr(args, "n_train", None)
-    return (
-        data.x_train[:n_train],
-        data.y_train[:n_train],
-        data.x_test[: args.n],
-        data.y_test[: args.n],
+    load: Callable
+    """``load(data_dir) -> (x_train, y_train, x_test, y_test)``, labels of shape (n,)"""
+    recipe: Callable
+    """``recipe(seed) -> tasks.Recipe``: the network trained from scratch, and how"""
+
+
+def _psmnist(convention):
+    def load(directory):
+        from nengo_lmu.data import psmnist
+
+        data = psmnist(convention, directory)
+        return data.x_train, data.y_train, data.x_test, data.y_test
+
+    return load
+
+
+def _psmnist_recipe(seed):
+    from nengo_lmu.tasks import Recipe
+
+    return Recipe(
+        network=dict(
+            n_classes=10, units=212, order=256, theta=784.0, input_d=1, seed=seed
+        ),
+        dt=1.0,
+        epochs=1,
+        minibatch_size=100,
+        learning_rate=1e-3,
     )
 
 
-TASKS = {"psmnist-paper": "paper", "psmnist": "keras-lmu"}
-MODELS = {  # the network each task trains from scratch (SequenceClassifier kwargs)
-    "psmnist-paper": dict(n_classes=10, units=212, order=256, theta=784.0, input_d=1),
-    "psmnist": dict(n_classes=10, units=212, order=256, theta=784.0, input_d=1),
+def _psdigits(directory):
+    from nengo_lmu.tasks import psdigits
+
+    data = psdigits()
+    return data.x_train, data.y_train.ravel(), data.x_test, data.y_test.ravel()
+
+
+def _psdigits_recipe(seed):
+    from nengo_lmu.tasks import psdigits_recipe
+
+    return psdigits_recipe(seed)
+
+
+TASKS = {
+    "psdigits": Task(_psdigits, _psdigits_recipe),
+    "psmnist-paper": Task(_psmnist("paper"), _psmnist_recipe),
+    "psmnist": Task(_psmnist("keras-lmu"), _psmnist_recipe),
 }
+"""The command line's tasks: psdigits (scikit-learn's digits, built in), psMNIST with
+the paper's or keras-lmu's preprocessing (MNIST files in the data directory)."""
+
+
+def _classification_task(args):
+    """The task's (x_train, y_train, x_test, y_test), cut to --n-train / --n."""
+    x_train, y_train, x_test, y_test = TASKS[args.task].load(args.data)
+    n_train = getattr(args, "n_train", None)
+    return x_train[:n_train], y_train[:n_train], x_test[: args.n], y_test[: args.n]
 
 
 def _conversion(args):
@@ -76,7 +120,7 @@ def _report(net, x, y, args, label):
         net,
         x,
         backend=args.backend,
-        minibatch_size=args.minibatch_size,
+        minibatch_size=args.minibatch_size or 500,
         progress_bar=not args.quiet,
         spikes=hasattr(net, "hidden_probe"),
     )
@@ -119,10 +163,14 @@ def _train(args):
     from nengo_lmu.train import fit
 
     x_train, y_train, x_test, y_test = _classification_task(args)
+    recipe = TASKS[args.task].recipe(args.seed)
     if args.init is None:
-        net = SequenceClassifier(**MODELS[args.task], seed=args.seed)
+        net = SequenceClassifier(**recipe.network)
     else:
         net = SequenceClassifier(**load_weights(args.init), seed=args.seed)
+    epochs = recipe.epochs if args.epochs is None else args.epochs
+    learning_rate = args.learning_rate or recipe.learning_rate
+    minibatch_size = args.minibatch_size or recipe.minibatch_size
     losses = {}
 
     class BatchLoss(tf.keras.callbacks.Callback):
@@ -136,21 +184,18 @@ def _train(args):
         def on_train_batch_end(self, batch, logs=None):
             losses[self.phase].append(logs["loss"])
 
-    settings = dict(
-        learning_rate=args.learning_rate,
-        minibatch_size=args.minibatch_size,
-    )
+    settings = dict(minibatch_size=minibatch_size, progress_bar=not args.quiet)
     print(
         f"training on {len(x_train)} {args.task} sequences in NengoDL; outputs go to "
         f"{args.out.resolve()}"
     )
-    if args.epochs:
+    if epochs:
         fit(
             net,
             x_train,
             y_train,
-            epochs=args.epochs,
-            progress_bar=not args.quiet,
+            epochs=epochs,
+            learning_rate=learning_rate,
             callbacks=[BatchLoss("rate")],
             **settings,
         )
@@ -160,6 +205,7 @@ def _train(args):
             x_train,
             y_train,
             epochs=args.finetune_epochs,
+            learning_rate=args.finetune_learning_rate or learning_rate / 10,
             callbacks=[BatchLoss("spike-aware")],
             **settings,
             **_conversion(args),
@@ -255,8 +301,8 @@ def _task_arguments(command, with_task=True):
             "--task",
             choices=sorted(TASKS),
             default="psmnist-paper",
-            help="psmnist-paper: the paper's permutation and scaling; psmnist: "
-            "keras-lmu's",
+            help="psdigits: scikit-learn's digits; psmnist-paper: the paper's "
+            "permutation and scaling; psmnist: keras-lmu's",
         )
     command.add_argument(
         "--data",
@@ -349,7 +395,8 @@ def parser():
         "from --init weights), save the weights and a training-curve plot in --out, "
         "and print the test accuracy. With --spiking, also fine-tune it spike-aware "
         "(--finetune-epochs) and print the accuracy with spiking hidden units.",
-        epilog="examples: nengo-lmu train psmnist --epochs 1\n"
+        epilog="examples: nengo-lmu train psdigits --spiking\n"
+        "nengo-lmu train psmnist --epochs 1\n"
         "nengo-lmu train psmnist-paper --init "
         "../shared/data/lmu-paper/psMNIST-standard.hdf5 --epochs 0 --spiking "
         "--finetune-epochs 1 --learning-rate 1e-4 --out outputs/psmnist-spiking",
@@ -357,9 +404,13 @@ def parser():
     )
     train.add_argument("task", choices=sorted(TASKS))
     train.add_argument("--init", type=pathlib.Path, default=None, help="weights")
-    train.add_argument("--epochs", type=_non_negative, default=1)
-    train.add_argument("--learning-rate", type=_positive(float), default=1e-3)
-    train.add_argument("--minibatch-size", type=_positive(int), default=100)
+    train.add_argument(
+        "--epochs", type=_non_negative, default=None, help="default: the task's"
+    )
+    train.add_argument(
+        "--learning-rate", type=_positive(float), default=None, help="Adam's"
+    )
+    train.add_argument("--minibatch-size", type=_positive(int), default=None)
     train.add_argument(
         "--n-train",
         type=_positive(int),
@@ -373,6 +424,12 @@ def parser():
         type=_non_negative,
         default=1,
         help="spike-aware epochs (with --spiking)",
+    )
+    train.add_argument(
+        "--finetune-learning-rate",
+        type=_positive(float),
+        default=None,
+        help="default: a tenth of the learning rate",
     )
     _task_arguments(train, with_task=False)
     _spiking_arguments(train)
@@ -398,6 +455,9 @@ def parser():
 def main(argv=None):
     """Run ``nengo-lmu``; returns the exit code."""
     args = parser().parse_args(argv)
+    # TensorFlow's C++ info lines and NengoDL's CPU-only note are noise here
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", message="No GPU support detected")
     try:
         args.run(args)
     except (NengoException, OSError, ValueError) as e:
