@@ -24,8 +24,8 @@ wall-clock seconds per batch, the samples per second, the process CPU seconds pe
 batch, and the speed relative to the fastest keras-lmu mode and to the NengoDL example.
 Then inference, models taking turns again: test images per second in NengoDL for the
 rate network (the trained architecture) and the hybrid network with spiking hidden
-neurons (``nengo.RegularSpiking(nengo.Tanh(tau_ref=1))``; spiking neurons keep the
-standard build), next to keras-lmu; and steps per second of both networks in the Nengo
+neurons (``nengo.RegularSpiking(nengo.Tanh(tau_ref=1))``, fused too), next to
+keras-lmu; and steps per second of both networks in the Nengo
 reference simulator.
 """
 
