@@ -1,0 +1,138 @@
+"""The notebooks in notebooks/ run top to bottom with small settings (papermill).
+
+Each notebook has a cell tagged ``parameters`` with ``small = False`` (the settings of
+its committed outputs); the test runs it with ``small = True`` in a Jupyter kernel of
+this Python (``python3``, from ipykernel), importing nengo_lmu from this checkout, and
+writes the executed copy to a temporary directory: the committed notebooks are never
+modified.
+"""
+
+import os
+import pathlib
+import re
+import sys
+
+import nbformat
+import papermill
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+ROOT = pathlib.Path(__file__).parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+KERNEL = "python3"
+
+EXPECTED = [
+    "01-delay-network.ipynb",
+    "02-psmnist.ipynb",
+]
+NEEDS_DATA = {"02-psmnist.ipynb"}  # MNIST and the paper's weights
+SLOW = set()  # notebooks taking over about a minute with small settings
+
+
+def notebook_params():
+    return [
+        pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else [])
+        for name in EXPECTED
+    ]
+
+
+def data_available():
+    path = os.environ.get("NENGO_LMU_DATA") or ROOT / ".." / "shared" / "data"
+    return pathlib.Path(path).is_dir()
+
+
+def stdout(nb):
+    """All the text the notebook's code cells printed."""
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
+def test_all_notebooks_tested():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_committed_outputs(name):
+    """Committed with the outputs of a full-settings run, top to bottom, no errors."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    tags = [cell.metadata.get("tags", []) for cell in code]
+    assert sum("parameters" in t for t in tags) == 1
+    assert not any("injected-parameters" in t for t in tags)  # default (full) settings
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), "not executed top to bottom"
+    outputs = [output for cell in code for output in cell.outputs]
+    assert not [output for output in outputs if output.output_type == "error"]
+    assert any("image/png" in output.get("data", {}) for output in outputs)
+    assert (NOTEBOOKS / name).stat().st_size < 2_000_000
+
+
+@pytest.fixture
+def kernel_env(monkeypatch):
+    """The kernel imports nengo_lmu from this checkout, with quiet TensorFlow."""
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    assert spec.argv[0] in ("python", "python3", sys.executable), (
+        f"the {KERNEL!r} Jupyter kernel runs {spec.argv[0]}, not this Python "
+        f"({sys.executable}): remove the other kernel spec ({spec.resource_dir})"
+    )
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.mark.parametrize("name", notebook_params())
+def test_notebook_runs(name, tmp_path, kernel_env):
+    if name in NEEDS_DATA and not data_available():
+        pytest.skip("the data directory (../shared/data or $NENGO_LMU_DATA) is missing")
+    source = NOTEBOOKS / name
+    committed = source.read_bytes()
+    nb = papermill.execute_notebook(
+        str(source),
+        str(tmp_path / name),
+        parameters={"small": True},
+        kernel_name=KERNEL,
+        cwd=str(NOTEBOOKS),  # as Jupyter runs it
+        progress_bar=False,
+        execution_timeout=600,
+    )  # raises PapermillExecutionError if a cell fails
+    assert source.read_bytes() == committed
+
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    tags = [cell.metadata.get("tags", []) for cell in code]
+    injected = code[[("parameters" in t) for t in tags].index(True) + 1]
+    assert "injected-parameters" in injected.metadata.get("tags", [])
+    assert "small = True" in injected.source
+    assert all(cell.execution_count is not None for cell in code)
+    out = stdout(nb)
+    check = CHECKS.get(name)
+    if check is not None:
+        check(out)
+
+
+def check_delay_network(out):
+    # the ideal memory decodes every delay of 1 Hz noise with order 6 (small settings)
+    values = [float(v) for v in re.findall(r"ideal memory, u\(.*\): NRMSE (\S+)", out)]
+    assert len(values) == 5 and max(values) < 0.1
+    # the spiking networks hold the window too, only less accurately
+    rows = re.findall(r"^spiking \(.*?\)\s+(.*)$", out, flags=re.M)
+    assert len(rows) == 2
+    assert all(0 < float(v) < 0.2 for row in rows for v in row.split())
+
+
+def check_psmnist(out):
+    accuracy = float(re.search(r"paper weights, NengoDL, .*accuracy (\S+)", out)[1])
+    assert accuracy >= 0.9  # 99/100 on the first 100 test images
+    spikes = re.search(r"before fine-tuning: accuracy (\S+), (\S+) spikes", out)
+    assert float(spikes[1]) >= 0.8 and 0 < float(spikes[2]) <= 1.4
+
+
+CHECKS = {
+    "01-delay-network.ipynb": check_delay_network,
+    "02-psmnist.ipynb": check_psmnist,
+}
