@@ -11,6 +11,9 @@ version = runpy.run_path(str(root / "nengo_lmu" / "version.py"))["version"]
 dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13", "h5py"]
 tests_requires = ["pytest>=7", "pytest-xdist", "keras-lmu>=0.7,<0.8"]
 tasks_requires = ["scikit-learn>=1.0"]  # psDigits
+# papermill runs the notebooks (tests/test_notebooks.py); ipykernel provides the
+# "python3" Jupyter kernel; ipython < 8.23: see constraints.txt
+notebooks_requires = ["papermill>=2.4", "ipykernel>=6", "ipython>=8,<8.23"]
 
 setup(
     name="nengo-lmu",
@@ -25,7 +28,8 @@ setup(
         "dl": dl_requires,
         "tasks": tasks_requires,
         "tests": tests_requires,
-        "all": dl_requires + tasks_requires + tests_requires,
+        "notebooks": notebooks_requires,
+        "all": dl_requires + tasks_requires + tests_requires + notebooks_requires,
     },
     entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
     license="MIT",
