@@ -1,7 +1,7 @@
 """Training and inference speed on psMNIST: nengo_lmu in NengoDL next to keras-lmu.
 
 Run: ``.venv/bin/python benchmarks/training_speed.py [--rounds N] [--n-test N]
-[--data DIR]`` (about 5 minutes on 2 busy cores).
+[--data DIR]`` (about 6 minutes on 2 cores).
 
 All models have the psMNIST architecture (units 212, order 256, theta 784 steps,
 input_d 1, 10 classes), and train with batch 100, 784 steps, Adam 1e-3 and sparse
@@ -9,14 +9,17 @@ categorical cross-entropy on the last step, on the same psMNIST batches (keras-l
 convention), in this one process with the same TensorFlow:
 
 - nengo_lmu: `SequenceClassifier` trained with ``nengo_dl.Simulator.fit`` as the README
-  shows (default settings: the LMU and its readout fused into one operator each), and
-  the same network built from its Nengo objects (``fused = False``);
+  shows (default settings: the LMU and its readout fused into one operator each), the
+  same network built from its Nengo objects (``fused = False``), and the fused network
+  with θ trainable too (zero-order hold: the memory is discretized at the trained θ,
+  a matrix exponential, once per batch);
 - the LMU network of NengoDL's documentation example (nodes for x, u and m, a tanh
   `nengo_dl.TensorNode` for h, A and B as non-trainable ``synapse=0`` connections,
   ``unroll_simulation=16``), written here with plain Nengo and NengoDL objects;
-- keras-lmu 0.7: ``RNN(LMUCell(SimpleRNNCell(212)))`` and its ``LMU`` layer, which
-  computes the memory with FFTs (the feed-forward mode: no hidden-to-memory or
-  memory-to-memory connections).
+- keras-lmu 0.7: ``RNN(LMUCell(SimpleRNNCell(212)))``, also with
+  ``trainable_theta=True`` (zero-order hold: a matrix exponential in every step), and
+  its ``LMU`` layer, which computes the memory with FFTs (the feed-forward mode: no
+  hidden-to-memory or memory-to-memory connections).
 
 The models take turns, one batch each, for ``--rounds`` rounds after one warm-up batch
 each, so that a varying machine load hits them alike; each line gives the median
@@ -96,9 +99,27 @@ def nengo_dl_trainer(net, inp, probe, **sim_kwargs):
     return train
 
 
-def nengo_lmu_trainer(fused):
+PAPER_WEIGHTS = [  # the weights of the paper's cell, all trained by default
+    "input_encoders",
+    "hidden_encoders",
+    "memory_encoders",
+    "input_kernel",
+    "hidden_kernel",
+    "memory_kernel",
+]
+
+
+def nengo_lmu_trainer(fused, trainable_theta=False):
     net = SequenceClassifier(
-        n_classes=10, units=UNITS, order=ORDER, theta=THETA, input_d=1, seed=0
+        n_classes=10,
+        units=UNITS,
+        order=ORDER,
+        theta=THETA,
+        input_d=1,
+        seed=0,
+        **(
+            dict(trainable=PAPER_WEIGHTS + ["theta"], dt=1.0) if trainable_theta else {}
+        ),
     )
     net.lmu.fused = net.readout.fused = fused
     return nengo_dl_trainer(net, net.input, net.probe)
@@ -165,7 +186,7 @@ def keras_lmu_model(layer):
     return model
 
 
-def keras_lmu_trainer(fft):
+def keras_lmu_trainer(fft, trainable_theta=False):
     cell_args = dict(
         memory_d=1,
         order=ORDER,
@@ -173,6 +194,7 @@ def keras_lmu_trainer(fft):
         hidden_cell=tf.keras.layers.SimpleRNNCell(UNITS),
         input_to_hidden=True,
         kernel_initializer="ones",
+        trainable_theta=trainable_theta,
     )
     layer = (
         keras_lmu.LMU(**cell_args)
@@ -192,8 +214,14 @@ def training():
     trainers = {
         "nengo_lmu `LMU` (NengoDL, fused: the default)": nengo_lmu_trainer(fused=True),
         "nengo_lmu `LMU` (NengoDL, standard build)": nengo_lmu_trainer(fused=False),
+        "nengo_lmu `LMU`, trainable θ (NengoDL, fused)": nengo_lmu_trainer(
+            fused=True, trainable_theta=True
+        ),
         "NengoDL docs example LMU": docs_example_trainer(),
         "keras-lmu `RNN(LMUCell)`": keras_rnn,
+        "keras-lmu `RNN(LMUCell)`, trainable_theta": keras_lmu_trainer(
+            fft=False, trainable_theta=True
+        )[0],
         "keras-lmu `LMU` (FFT)": keras_lmu_trainer(fft=True)[0],
     }
     timers = {name: BatchTimer() for name in trainers}

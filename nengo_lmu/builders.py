@@ -53,6 +53,8 @@ class SimLinearSystem(SimProcess):
     @property
     def merge_key(self):
         """Operators with equal keys step the same system and can run as one."""
+        if getattr(self.process, "theta_input", False):
+            return self  # discretized from its own input: runs alone
         if self.outputs_state:
             return ("state", self.mode, self.process.system, self.process.method)
         return ("synapse", self.mode, self.process)
@@ -106,8 +108,12 @@ class SimLMU(Operator):
     With ``w`` the weights of the LMU's connections (absent ones are zero)::
 
         u = e_x x + e_h h + e_m m + b_u
-        m = A m + B u      (or I m + theta (A' m + B' u) for a trainable theta)
+        m = A m + B u
         h = f(W_x x + W_h h + W_m m + b_h)
+
+    with ``A``, ``B`` from the memory process, or from the weights ``"A"``, ``"B"``
+    when they are trained; with a trainable theta, the process' system is discretized
+    at the weight ``"theta"`` (``dt / theta``) once per run.
 
     For a `nengo.RegularSpiking` ``f`` (of a rate type ``g``), the spikes are
     ``n = floor(v + g(J) dt)``, ``v -= n``, ``h = amplitude n / dt``, as Nengo steps it;
@@ -120,11 +126,10 @@ class SimLMU(Operator):
     x : Signal
         The LMU's input (read).
     weights : dict
-        The weight signal of each of the LMU's connections, by name (read); the
-        ``"A"``, ``"B"`` or ``"A'"``, ``"B'"``, ``"theta"``, ``"I"`` signals when the
-        memory is built from connections. A scalar signal (as ``freeze_params`` writes
-        a 1 x 1 weight) stands for a full matrix of its value, except for the scalars
-        ``"theta"`` and ``"I"``.
+        The weight signal of each of the LMU's connections, by name (read),
+        including ``"A"`` and ``"B"`` or ``"theta"`` when those are trainable. A
+        scalar signal (as ``freeze_params`` writes a 1 x 1 weight) stands for a full
+        matrix of its value, except for ``"theta"``.
     weight_shapes : dict
         The (outputs, inputs) shape of each weight, by name.
     memory, hidden : Signal
@@ -139,7 +144,8 @@ class SimLMU(Operator):
     voltage : Signal or None
         The state ``v`` of `nengo.RegularSpiking` units (updated), else None.
     memory_process : LinearSystemState or None
-        The memory node's process (its system gives ``A`` and ``B``), or None when the
+        The memory node's process (its system gives ``A`` and ``B``; a
+        `.LegendreMemory` with a theta input for a trainable theta), or None when the
         memory is built from connections.
     tag : str, optional
         A label for debugging.
@@ -239,7 +245,7 @@ def _fuse(model, net, n_ops, op):
     model.operators[n_ops:] = reset_x + [op]
 
 
-DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A", "A'", "I")
+DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A")
 """The `.LMU` connections made with ``synapse=0`` (the others have none)."""
 
 
@@ -256,11 +262,15 @@ def _fusable_lmu(model, lmu):
             return False
     elif type(lmu.hidden) is not nengo.Node:
         return False  # a TensorNode
-    names = ("input", "memory", "memory_input", "memory_change", "one", "hidden")
+    names = ("input", "memory", "memory_input", "one", "hidden")
     return _isolated(
         model,
         lmu,
-        [getattr(lmu, name) for name in names if hasattr(lmu, name)],
+        [  # the nodes and the ensemble, not views of them
+            obj
+            for obj in (getattr(lmu, name, None) for name in names)
+            if isinstance(obj, (nengo.Node, nengo.Ensemble))
+        ],
         {
             conn: nengo.Lowpass(0) if name in DELAYED else None
             for name, conn in lmu.weight_connections.items()
@@ -306,7 +316,7 @@ def build_lmu(model, lmu, progress=None):
                 lmu.memory_input.size_in,
                 model.sig[lmu.output]["out"],
                 getattr(lmu.hidden, "neuron_type", None),
-                None if lmu.memory is not lmu.memory_input else lmu.memory.output,
+                lmu.memory.output,
                 voltage=model.sig[lmu.output].get("voltage"),
                 tag=str(lmu),
             ),

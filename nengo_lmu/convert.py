@@ -131,9 +131,11 @@ def from_keras_lmu(layer):
     implementation), ``LMUFeedforward`` and ``RNN(LMUCell)``, with a
     ``SimpleRNNCell`` or ``Dense`` hidden cell (activation tanh, relu, sigmoid or
     linear), any ``memory_d``, ``input_to_hidden``, ``hidden_to_memory``,
-    ``memory_to_memory``, memory bias, ``zoh`` or ``euler`` and trainable θ (the
-    trained θ is used). The layer must be built. keras-lmu counts θ in steps: simulate
-    the network with ``dt=1``.
+    ``memory_to_memory``, memory bias, ``zoh`` or ``euler``. A trainable θ
+    (``trainable_theta=True``, which learns 1 / θ) stays trainable: the `.LMU`
+    learns ``dt / θ`` (the same value, as ``dt = 1``), starting from the layer's
+    trained θ, with the layer's discretizer. The layer must be built. keras-lmu
+    counts θ in steps: simulate the network with ``dt=1``.
 
     Parameters
     ----------
@@ -185,6 +187,7 @@ def from_keras_lmu(layer):
         return None if weight is None else np.array(weight, dtype=np.float64)
 
     memory_d, order = lmu.memory_d, lmu.order
+    trainable_theta = getattr(lmu, "trainable_theta", False)
     n_memory = memory_d * order
     W = value(cell.kernel)  # (h_in, units): rows [memory, input if input_to_hidden]
     units = W.shape[1]
@@ -216,7 +219,15 @@ def from_keras_lmu(layer):
         ),
         memory_kernel=W[:n_memory].T,
         hidden_bias=value(cell.bias),
-        memory_system=LinearSystem(A, B, np.ones((1, order)), 0, analog=False, dt=1.0),
+        **(
+            dict(method=lmu.discretizer, dt=1.0)
+            if trainable_theta
+            else dict(
+                memory_system=LinearSystem(
+                    A, B, np.ones((1, order)), 0, analog=False, dt=1.0
+                )
+            )
+        ),
     )
     kwargs["trainable"] = [
         k
@@ -231,28 +242,16 @@ def from_keras_lmu(layer):
             "hidden_bias",
         )
         if kwargs[k] is not None and not (k == "input_encoders" and E is None)
-    ]
+    ] + (["theta"] if trainable_theta else [])
     return kwargs
 
 
 def _keras_cell_memory(cell):
-    """The discrete (A, B) an LMUCell steps (its matrices are stored transposed)."""
+    """The discrete (A, B) an LMUCell with a fixed θ steps (stored transposed), or
+    None, None if it is not built."""
     if cell.A is None:
         return None, None
-    import keras_lmu  # pylint: disable=import-outside-toplevel
-
-    theta_inv = float(np.array(cell.theta_inv))
-    if cell.trainable_theta and cell.discretizer == "zoh":
-        AT, BT = keras_lmu.LMUCell._cont2discrete_zoh(  # pylint: disable=protected-access
-            cell._base_A * theta_inv,
-            cell._base_B * theta_inv,  # pylint: disable=protected-access
-        )
-    elif cell.trainable_theta:  # euler: m += (m A + u B) / theta
-        AT = np.eye(cell.order) + theta_inv * np.array(cell.A)
-        BT = theta_inv * np.array(cell.B)
-    else:
-        AT, BT = cell.A, cell.B
-    return np.array(AT, dtype=np.float64).T, np.array(BT, dtype=np.float64).T
+    return np.array(cell.A, dtype=np.float64).T, np.array(cell.B, dtype=np.float64).T
 
 
 LMU_WEIGHTS = (

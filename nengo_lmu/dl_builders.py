@@ -5,10 +5,47 @@ Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is l
 """
 
 import nengo
+import numpy as np
 import tensorflow as tf
+from keras.engine.base_layer_utils import call_context
 from nengo_dl.builder import Builder, OpBuilder
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
+
+
+def discretize_legendre(memory, rate, dtype):
+    """``(A^T, b)`` of a `.LegendreMemory` with a theta input, discretized at
+    ``rate = dt / theta`` (a tensor of any shape, giving ``A^T`` of shape
+    ``rate.shape + (order, order)`` and ``b`` of ``rate.shape + (order,)``).
+
+    Zero-order hold takes the matrix exponential of ``rate [[A', 0], [B'^T, 0]]``
+    (``A'``, ``B'`` the unit-window system, `.LegendreMemory.unit_system`), whose
+    top rows are ``A_d^T`` and last row ``B_d^T``: differentiable in ``rate``, and
+    the very matrix keras-lmu's ``trainable_theta`` exponentiates.
+    """
+    A, B, _, _ = memory.unit_system.ss
+    n = A.shape[0]
+    rate = tf.convert_to_tensor(rate, dtype=dtype)[..., None, None]
+    if memory.method == "zoh":
+        M = np.zeros((n + 1, n + 1))
+        M[:n, :n], M[n, :n] = A.T, B[:, 0]
+        E = tf.linalg.expm(rate * tf.constant(M, dtype=dtype))
+        return E[..., :n, :n], E[..., n, :n]
+    return (
+        tf.eye(n, dtype=dtype) + rate * tf.constant(A.T, dtype=dtype),
+        rate[..., 0] * tf.constant(B[:, 0], dtype=dtype),
+    )
+
+
+def read_once_per_run(signals, sig):
+    """The value of the parameter signal ``sig`` (one no operator writes), read from
+    the variable of the NengoDL `~nengo_dl.tensor_graph.TensorGraph` being called:
+    outside its simulation loop, so what is computed from it is computed once per
+    run (batch), not once per step. Call it in ``build_pre``; gradients flow to the
+    variable as they do through the loop."""
+    value = call_context().layer.get_tensor(sig)
+    signals[sig].reset()  # drop the index tensor get_tensor cached in this graph
+    return value
 
 
 @Builder.register(SimLinearSystem)
@@ -16,7 +53,9 @@ class SimLinearSystemBuilder(OpBuilder):
     """Step a group of identical linear systems as one batched matrix product.
 
     The merged state has shape ``(minibatch, dimensions, order)``; each step computes
-    ``X = X A^T + u b^T`` for all dimensions of all merged operators at once.
+    ``X = X A^T + u b^T`` for all dimensions of all merged operators at once. A
+    `.LegendreMemory` with a theta input runs alone, with ``A`` and ``b`` discretized
+    in every step at each minibatch item's ``dt / theta``.
     """
 
     def build_pre(self, signals, config):
@@ -28,6 +67,8 @@ class SimLinearSystemBuilder(OpBuilder):
         self.output_data = signals.combine([op.output for op in self.ops])
         self.state_data = signals.combine([op.state["X"] for op in self.ops])
         self.order = A.shape[0]
+        self.theta_input = getattr(op.process, "theta_input", False)
+        self.process = op.process
         self.AT = tf.constant(A.T, dtype=signals.dtype)
         self.b = tf.constant(B[:, 0], dtype=signals.dtype)
         if not self.outputs_state:
@@ -37,10 +78,16 @@ class SimLinearSystemBuilder(OpBuilder):
     def build_step(self, signals):
         u = signals.gather(self.input_data)  # (minibatch, dims)
         X = signals.gather(self.state_data)  # (minibatch, dims, order)
-        X_new = (
-            tf.reshape(tf.matmul(tf.reshape(X, (-1, self.order)), self.AT), tf.shape(X))
-            + u[..., None] * self.b
-        )
+        if self.theta_input:  # discretized at each item's dt / theta (the last input)
+            AT, b = discretize_legendre(self.process, u[:, -1], signals.dtype)
+            X_new = tf.matmul(X, AT) + u[:, :-1, None] * b[:, None, :]
+        else:
+            X_new = (
+                tf.reshape(
+                    tf.matmul(tf.reshape(X, (-1, self.order)), self.AT), tf.shape(X)
+                )
+                + u[..., None] * self.b
+            )
         signals.scatter(self.state_data, X_new)
 
         if self.outputs_state:
@@ -90,7 +137,7 @@ class SimLMUBuilder(OpBuilder):
         self.full_shapes = {  # scalar weights that stand for a matrix
             name: op.weight_shapes[name]
             for name, sig in op.weights.items()
-            if sig.size == 1 and name not in ("theta", "I")
+            if sig.size == 1 and name != "theta"
         }
         self.memory, self.hidden = signals[op.memory], signals[op.hidden]
         self.output = signals[op.output]
@@ -101,7 +148,15 @@ class SimLMUBuilder(OpBuilder):
             self.spike_size = op.neuron_type.amplitude / signals.dt_val
         self.activation = ACTIVATIONS[type(self.neuron_type)]
         self.memory_d = op.memory_d
-        if op.memory_process is not None:
+        if "theta" in op.weights:  # discretized at the trained dt / theta per run
+            del self.weights["theta"]
+            self.order = op.memory_process.order
+            self.AT, self.b = discretize_legendre(
+                op.memory_process,
+                tf.reshape(read_once_per_run(signals, op.weights["theta"]), ()),
+                signals.dtype,
+            )
+        elif op.memory_process is not None:
             A, B, _, _ = op.memory_process.discrete_system(signals.dt_val).ss
             self.order = A.shape[0]
             self.AT = tf.constant(A.T, dtype=signals.dtype)
@@ -138,8 +193,6 @@ class SimLMUBuilder(OpBuilder):
         )
         if "A" in w:
             m = dot("A", m) + dot("B", u)
-        elif "theta" in w:
-            m = w["I"] * m + w["theta"] * (dot("A'", m) + dot("B'", u))
         else:  # each of the memory_d rows of m steps with the process' A and B
             m = tf.reshape(
                 tf.matmul(tf.reshape(m, (-1, self.order)), self.AT)

@@ -97,10 +97,14 @@ class LMU(nengo.Network):
         Names of the weights NengoDL trains; default all present ones. Add ``"A"``
         and/or ``"B"`` to fine-tune the discrete memory matrices (the memory is then
         built from connections holding ``A`` and ``B``, which needs ``dt``). Add
-        ``"theta"`` to learn ``dt / theta`` (keras-lmu's ``trainable_theta``, with
-        ``method="euler"`` and ``dt``): the memory steps
-        ``m[t] = m[t-1] + (dt / theta) (A' m[t-1] + B' u[t])`` with ``A' = theta A``,
-        ``B' = theta B`` fixed; `trained_theta` reads the learned value.
+        ``"theta"`` to learn ``dt / theta`` (keras-lmu's ``trainable_theta``; needs
+        ``dt`` and ``method`` "zoh" or "euler"): a trainable connection from a
+        constant node feeds ``dt / theta`` to the memory's theta input (see
+        `.LegendreMemory`), which discretizes the Legendre system at that window,
+        differentiably. The fused NengoDL build does so once per run (a batch), the
+        standard build in every step (zero-order hold: a matrix exponential per
+        minibatch item and step, slow for large orders), the reference simulator
+        whenever the value changes; `trained_theta` reads the learned value.
     memory_system : LinearSystem, optional
         The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
         system with matrices imported from a trained model.
@@ -123,9 +127,12 @@ class LMU(nengo.Network):
         ``x`` (input_d).
     memory : nengo.Node
         ``m`` (memory_d * order), dimension-major.
-    memory_input : nengo.Node
-        ``u`` (memory_d): the memory node itself, or a node of its own when A or B
-        are trained.
+    memory_input : nengo.Node or nengo.base.ObjView
+        ``u`` (memory_d): the memory node itself; a view of its first memory_d inputs
+        with a trainable theta; or a node of its own when A or B are trained.
+    theta_input : nengo.base.ObjView
+        The memory node's input ``dt / theta`` (only with a trainable theta; the
+        connection into it is ``weight_connections["theta"]``).
     hidden : nengo.Ensemble or nengo.Node
         The hidden layer; ``output`` is its neurons (or the node itself).
     output : nengo.ensemble.Neurons or nengo.Node
@@ -190,8 +197,23 @@ class LMU(nengo.Network):
                 attr="hidden_neurons",
                 obj=self,
             )
+        trainable = None if trainable is None else set(trainable)
+        train_theta = trainable is not None and "theta" in trainable
+        if train_theta and (
+            memory_system is not None
+            or {"A", "B"} & trainable
+            or method not in ("zoh", "euler")
+        ):
+            raise ValidationError(
+                "A trainable theta needs the Legendre memory (no memory_system) with "
+                f"method 'zoh' or 'euler' (got {method!r}), and A and B not trained",
+                attr="trainable",
+                obj=self,
+            )
         if memory_system is None:
-            memory = LegendreMemory(theta, order, size_in=memory_d, method=method)
+            memory = LegendreMemory(
+                theta, order, size_in=memory_d, method=method, theta_input=train_theta
+            )
         elif isinstance(memory_system, LinearSystem) and memory_system.order == order:
             memory = LinearSystemState(memory_system, size_in=memory_d, method=method)
         else:
@@ -218,7 +240,7 @@ class LMU(nengo.Network):
             for name, (init, shape) in weights.items()
             if init is not None
         }
-        trainable = set(transforms) if trainable is None else set(trainable)
+        trainable = set(transforms) if trainable is None else trainable
         known = set(transforms) | {"A", "B", "theta"}
         if trainable - known:
             raise ValidationError(
@@ -241,10 +263,10 @@ class LMU(nengo.Network):
             method=method,
             dt=dt,
         )
-        memory_from_connections = self._memory_transforms(
-            trainable, transforms, memory, memory_system, method
-        )
-        if memory_network is not None and (memory_from_connections or memory_system):
+        memory_from_connections = self._memory_transforms(trainable, transforms, memory)
+        if memory_network is not None and (
+            memory_from_connections or train_theta or memory_system
+        ):
             raise ValidationError(
                 "A memory of neurons (memory_network) realizes the Legendre memory: it "
                 "cannot take a memory_system or train A, B or theta",
@@ -257,8 +279,10 @@ class LMU(nengo.Network):
             if memory_from_connections:
                 self.memory_input = nengo.Node(size_in=memory_d, label="u")
                 self.memory = nengo.Node(size_in=n_memory, label="m")
-                if "theta" in transforms:
-                    self.memory_change = nengo.Node(size_in=n_memory, label="dm")
+            elif train_theta:
+                self.memory = nengo.Node(memory, label="m")
+                self.memory_input = self.memory[:memory_d]
+                self.theta_input = self.memory[memory_d]
             elif memory_network is not None:
                 self.memory_input = nengo.Node(size_in=memory_d, label="u")
                 self.memory = nengo.Node(size_in=n_memory, label="m")
@@ -295,7 +319,7 @@ class LMU(nengo.Network):
                 )
                 self.output = self.hidden.neurons
                 configure_trainable(self, self.hidden, False)
-            if "memory_bias" in transforms or "hidden_bias" in transforms:
+            if transforms.keys() & {"memory_bias", "hidden_bias", "theta"}:
                 self.one = nengo.Node([1.0], label="1")
 
             wiring = {  # name: (pre, post, synapse)
@@ -305,10 +329,7 @@ class LMU(nengo.Network):
                 "memory_bias": ("one", "memory_input", None),
                 "A": ("memory", "memory", 0),
                 "B": ("memory_input", "memory", None),
-                "A'": ("memory", "memory_change", 0),
-                "B'": ("memory_input", "memory_change", None),
-                "theta": ("memory_change", "memory", None),
-                "I": ("memory", "memory", 0),
+                "theta": ("one", "theta_input", None),
                 "input_kernel": ("input", "output", None),
                 "hidden_kernel": ("output", "output", 0),
                 "memory_kernel": ("memory", "output", None),
@@ -326,9 +347,10 @@ class LMU(nengo.Network):
                 configure_trainable(self, conn, name in trainable)
                 self.weight_connections[name] = conn
 
-    def _memory_transforms(self, trainable, transforms, memory, memory_system, method):
-        """Add the transforms of a memory built from connections (to train A, B or
-        theta) to ``transforms``; returns whether the memory is built that way."""
+    def _memory_transforms(self, trainable, transforms, memory):
+        """Add the transforms of a trainable memory to ``transforms``: ``A`` and
+        ``B`` (returns True: the memory is built from connections), or ``dt /
+        theta`` (into the memory's theta input)."""
         if not trainable & {"A", "B", "theta"}:
             return False
         if self.dt is None or not self.dt > 0:
@@ -338,31 +360,14 @@ class LMU(nengo.Network):
                 attr="dt",
                 obj=self,
             )
+        if "theta" in trainable:
+            transforms["theta"] = _transform("theta", self.dt / memory.theta, (1, 1))
+            return False
         d = memory.size_in
         n = d * memory.system.order
-        identity = np.eye(d)
-        if "theta" not in trainable:
-            system = memory.discrete_system(self.dt)
-            transforms["A"] = nengo.Dense((n, n), np.kron(identity, system.A))
-            transforms["B"] = nengo.Dense((n, d), np.kron(identity, system.B))
-            return True
-        if trainable & {"A", "B"} or memory_system is not None or method != "euler":
-            raise ValidationError(
-                "A trainable theta needs method='euler' and the Legendre memory "
-                "(no memory_system, A and B not trained); zero-order hold would need "
-                "a matrix exponential in every step",
-                attr="trainable",
-                obj=self,
-            )
-        theta = memory.system.theta
-        transforms["A'"] = nengo.Dense(
-            (n, n), np.kron(identity, memory.system.A * theta)
-        )
-        transforms["B'"] = nengo.Dense(
-            (n, d), np.kron(identity, memory.system.B * theta)
-        )
-        transforms["theta"] = nengo.Dense((n, n), init=self.dt / theta)  # one scalar
-        transforms["I"] = nengo.Dense((n, n), init=1.0)
+        system = memory.discrete_system(self.dt)
+        transforms["A"] = nengo.Dense((n, n), np.kron(np.eye(d), system.A))
+        transforms["B"] = nengo.Dense((n, d), np.kron(np.eye(d), system.B))
         return True
 
     def trained_theta(self, sim):

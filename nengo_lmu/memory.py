@@ -1,8 +1,8 @@
 """Nengo processes whose output is the state of a linear system (the LMU memory)."""
 
 import numpy as np
-from nengo.exceptions import ValidationError
-from nengo.params import EnumParam, IntParam, Parameter
+from nengo.exceptions import SimulationError, ValidationError
+from nengo.params import BoolParam, EnumParam, IntParam, Parameter
 from nengo.processes import Process
 from nengo.rc import rc
 
@@ -53,9 +53,8 @@ class LinearSystemState(Process):
                 attr="system",
                 obj=self,
             )
-        super().__init__(
-            default_size_in=size_in, default_size_out=size_in * system.order, **kwargs
-        )
+        kwargs.setdefault("default_size_in", size_in)
+        super().__init__(default_size_out=size_in * system.order, **kwargs)
 
     def discrete_system(self, dt):
         """The discrete system stepped at time step ``dt``."""
@@ -65,6 +64,7 @@ class LinearSystemState(Process):
         return self.system
 
     def _check_shapes(self, shape_in, shape_out):
+        """Check the node's shapes; return the number of input signals ``d``."""
         d, order = shape_in[0], self.system.order
         if shape_out != (d * order,):
             raise ValidationError(
@@ -74,13 +74,14 @@ class LinearSystemState(Process):
                 attr="size_in",
                 obj=self,
             )
+        return d
 
     def make_state(self, shape_in, shape_out, dt, dtype=None):
         """Create the state ``X`` of shape ``(size_in, order)``."""
-        self._check_shapes(shape_in, shape_out)
+        d = self._check_shapes(shape_in, shape_out)
         self.discrete_system(dt)  # validates dt
         dtype = np.dtype(rc.float_dtype if dtype is None else dtype)
-        return {"X": np.zeros((shape_in[0], self.system.order), dtype=dtype)}
+        return {"X": np.zeros((d, self.system.order), dtype=dtype)}
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
         """Return ``step(t, u)``, which updates and returns the flattened state."""
@@ -113,12 +114,34 @@ class LegendreMemory(LinearSystemState):
         Number of input dimensions.
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of the continuous Legendre system.
+    theta_input : bool, optional
+        If True, the node takes one more input, after the ``size_in`` signals:
+        ``dt / theta``, the fraction of the window that one step covers, and each step
+        uses the memory discretized at that window (``method`` "zoh" or "euler";
+        ``theta`` is then only the nominal window). NengoDL differentiates through
+        the discretization, so a trainable connection into this input learns
+        ``theta`` (as `.LMU` does with ``trainable=["theta"]``).
     """
 
-    def __init__(self, theta, order, size_in=1, method="zoh", **kwargs):
+    theta_input = BoolParam("theta_input", readonly=True)
+
+    def __init__(
+        self, theta, order, size_in=1, method="zoh", theta_input=False, **kwargs
+    ):
+        self.theta_input = theta_input
         super().__init__(
-            LegendreDelay(theta, order), size_in=size_in, method=method, **kwargs
+            LegendreDelay(theta, order),
+            size_in=size_in,
+            method=method,
+            default_size_in=size_in + theta_input,
+            **kwargs,
         )
+        if theta_input and method not in ("zoh", "euler"):
+            raise ValidationError(
+                f"A theta input needs method 'zoh' or 'euler' (got {method!r})",
+                attr="method",
+                obj=self,
+            )
 
     @property
     def theta(self):
@@ -131,7 +154,42 @@ class LegendreMemory(LinearSystemState):
         return self.system.order
 
     @property
+    def unit_system(self):
+        """The continuous Legendre system of a window of 1 (its ``A``, ``B`` times
+        ``theta``); discretized at ``dt / theta``, it is the memory's discrete
+        system."""
+        return LegendreDelay(1.0, self.order)
+
+    def _check_shapes(self, shape_in, shape_out):
+        return super()._check_shapes((shape_in[0] - self.theta_input,), shape_out)
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        """Return ``step(t, u)``, which updates and returns the flattened state (with
+        a theta input, the last value of ``u`` is ``dt / theta``)."""
+        if not self.theta_input:
+            return super().make_step(shape_in, shape_out, dt, rng, state)
+        self._check_shapes(shape_in, shape_out)
+        X = state["X"]
+        current = {"rate": None}
+
+        def step_legendrememory(t, u):
+            rate = u[-1]
+            if rate != current["rate"]:
+                if not (np.isfinite(rate) and rate > 0):
+                    raise SimulationError(
+                        f"{self}: the theta input dt / theta must be a finite number "
+                        f"> 0 (got {rate})"
+                    )
+                A, B, _, _ = self.unit_system.discretize(rate, self.method).ss
+                current.update(rate=rate, AT=A.T.copy(), b=B[:, 0].copy())
+            X[...] = X.dot(current["AT"]) + u[:-1, None] * current["b"]
+            return X.ravel()
+
+        return step_legendrememory
+
+    @property
     def _argreprs(self):
         args = [f"theta={self.theta!r}", f"order={self.order!r}"]
         args += [] if self.size_in == 1 else [f"size_in={self.size_in}"]
-        return args + ([] if self.method == "zoh" else [f"method={self.method!r}"])
+        args += [] if self.method == "zoh" else [f"method={self.method!r}"]
+        return args + (["theta_input=True"] if self.theta_input else [])

@@ -1,4 +1,5 @@
-"""Independent references shared by the LMU tests: a float64 numpy LMU cell."""
+"""Independent references shared by the LMU tests: a float64 numpy LMU cell; and
+the gradients NengoDL computes, to compare with other builds and with Keras."""
 
 import numpy as np
 import scipy.signal
@@ -73,3 +74,38 @@ def delay_line_kwargs(order, theta):
         hidden_kernel=None,
         memory_kernel=legendre_readout(order, 1.0),
     )
+
+
+def loss_weights(shape):
+    """The fixed random projection whose sum is the loss of the gradient tests."""
+    return np.random.RandomState(9).randn(*shape)
+
+
+def outputs_and_gradients(net, stim, x, fused=True):
+    """The first probe's data for the input x (n, steps, d) fed to ``stim``, in NengoDL
+    with ``dt = 1``, and the gradients of ``sum(data * loss_weights)`` with respect to
+    each connection's weights (by connection), with the LMU and Dense layers fused or
+    not; also the types of the operators in the plan."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    for subnet in net.all_networks:
+        subnet.fused = fused
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=len(x), progress_bar=False
+    ) as sim:
+        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        conns = [c for c in net.all_connections if sim.data[c].weights is not None]
+        inputs = sim._generate_inputs({stim: x})  # all input nodes, and n_steps
+        with tf.GradientTape() as tape:
+            out = sim.keras_model(inputs)[0]
+            loss = tf.reduce_sum(out * loss_weights(out.shape))
+        variables = sim.keras_model.trainable_weights
+        grads = tape.gradient(loss, variables)
+        # read each connection's gradient through sim.data: weights - (weights - grad)
+        before = [sim.data[c].weights for c in conns]
+        for var, grad in zip(variables, grads):
+            if grad is not None:
+                var.assign_sub(grad)
+        gradients = {c: w - sim.data[c].weights for w, c in zip(before, conns)}
+    return out.numpy(), gradients, op_types

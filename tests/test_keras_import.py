@@ -6,6 +6,7 @@ import pytest
 
 from nengo_lmu import LMU
 from nengo_lmu.convert import from_keras_lmu
+from reference import loss_weights, outputs_and_gradients
 
 tf = pytest.importorskip("tensorflow")
 keras_lmu = pytest.importorskip("keras_lmu")
@@ -67,7 +68,7 @@ def test_keras_lmu_import(case):
     model = tf.keras.Model(inp, layer(inp))
     for w in model.weights:  # random weights, so that every path carries signal
         if "theta_inv" in w.name:
-            w.assign(np.float32(1 / 4.5))  # a trained theta (initial 6)
+            w.assign(np.float32(1 / 7.5))  # a trained theta (initial 6)
         else:
             w.assign(rng.uniform(-0.6, 0.6, size=w.shape))
     x = rng.uniform(-1, 1, size=(3, T, INPUT_D)).astype(np.float32)
@@ -98,6 +99,68 @@ def test_keras_lmu_import(case):
         with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
             sim.run_steps(T)
         assert np.allclose(sim.data[probe], expected[0], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("discretizer", ["zoh", "euler"])
+def test_trainable_theta_gradients(discretizer):
+    """An RNN(LMUCell) with trainable_theta, imported, gives Keras' outputs and
+    Keras' gradients (of a random projection of the outputs) for every weight, the
+    learned dt / theta (= Keras' 1 / theta with dt = 1) included."""
+    rng = np.random.RandomState(1)
+    cell = keras_lmu.LMUCell(
+        memory_d=1,
+        order=ORDER,
+        theta=THETA,
+        hidden_cell=tf.keras.layers.SimpleRNNCell(UNITS),
+        input_to_hidden=True,
+        trainable_theta=True,
+        discretizer=discretizer,
+    )
+    layer = tf.keras.layers.RNN(cell, return_sequences=True)
+    layer(tf.zeros((1, T, INPUT_D)))
+    for w in layer.weights:
+        w.assign(rng.uniform(-0.6, 0.6, size=w.shape))
+    cell.theta_inv.assign(1 / 7.5)  # a trained theta (initial 6)
+    x = rng.uniform(-1, 1, size=(3, T, INPUT_D)).astype(np.float32)
+    hidden = cell.hidden_cell
+    keras_weights = [
+        cell.kernel,
+        hidden.kernel,
+        hidden.recurrent_kernel,
+        hidden.bias,
+        cell.theta_inv,
+    ]
+    with tf.GradientTape() as tape:
+        expected = layer(x)
+        loss = tf.reduce_sum(expected * loss_weights(expected.shape))
+    g_enc, g_kernel, g_rec, g_bias, g_theta = (
+        g.numpy() for g in tape.gradient(loss, keras_weights)
+    )
+    expected_grads = {  # as Nengo transforms (outputs, inputs)
+        "input_encoders": g_enc.T,
+        "memory_kernel": g_kernel[:ORDER].T,
+        "input_kernel": g_kernel[ORDER:].T,
+        "hidden_kernel": g_rec.T,
+        "hidden_bias": g_bias[:, None],
+        "theta": np.reshape(g_theta, (1, 1)),
+    }
+
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(INPUT_D))
+        lmu = LMU(**from_keras_lmu(layer))
+        nengo.Connection(stim, lmu.input, synapse=None)
+        nengo.Probe(lmu.output)
+    actual, grads, _ = outputs_and_gradients(net, stim, x)
+    assert np.allclose(actual, expected, atol=1e-5, rtol=0)
+    assert sorted(expected_grads) == sorted(lmu.weight_connections)
+    for name, expected_grad in expected_grads.items():
+        grad = grads[lmu.weight_connections[name]]
+        scale = max(np.abs(expected_grad).max(), 1.0)
+        assert np.abs(expected_grad).max() > 1e-2, name  # every weight matters
+        assert np.allclose(grad, expected_grad, atol=1e-5 * scale, rtol=0), (
+            name,
+            np.abs(grad - expected_grad).max() / scale,
+        )
 
 
 def test_unsupported_layers():

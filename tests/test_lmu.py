@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LMU
+from nengo_lmu import LMU, LegendreDelay
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.tasks import nrmse
 from nengo_lmu.train import predict
@@ -246,8 +246,9 @@ def test_trainable_memory_matrices():
         LMU(**dict(kwargs, trainable=["A"]))
 
 
-def test_trainable_theta_memory():
-    """With theta trainable (Euler), the untrained network is the Euler LMU cell."""
+@pytest.mark.parametrize("method", ["zoh", "euler"])
+def test_trainable_theta_memory(method):
+    """With theta trainable, the untrained network is the LMU cell (Euler or ZOH)."""
     rng = np.random.RandomState(5)
     w = random_weights(rng, 5, 4, 2, 2)
     kwargs = dict(
@@ -256,19 +257,21 @@ def test_trainable_theta_memory():
         theta=9.0,
         input_d=2,
         memory_d=2,
-        method="euler",
+        method=method,
         trainable=["theta", "memory_kernel"],
         dt=1.0,
         **w,
     )
     x = rng.uniform(-1, 1, size=(2, 20, 2))
-    ref = np.array([numpy_cell(seq, w, 9.0, 4, method="euler") for seq in x])
+    ref = np.array([numpy_cell(seq, w, 9.0, 4, method=method) for seq in x])
     assert np.allclose(run_lmu(kwargs, x, "nengo"), ref, atol=1e-9)
     assert np.allclose(run_lmu(kwargs, x, "nengo_dl"), ref, atol=1e-5)
-    for bad in (dict(method="zoh"), dict(trainable=["theta", "A"])):
-        with pytest.raises(
-            ValidationError, match="trainable theta needs method='euler'"
-        ):
+    for bad in (
+        dict(method="bilinear"),
+        dict(trainable=["theta", "A"]),
+        dict(memory_system=LegendreDelay(9.0, 4)),
+    ):
+        with pytest.raises(ValidationError, match="trainable theta needs the Legendre"):
             LMU(**dict(kwargs, **bad))
 
 

@@ -10,6 +10,7 @@ import nengo
 import numpy as np
 import pytest
 import scipy.signal
+from nengo.exceptions import SimulationError, ValidationError
 
 from nengo_lmu import LegendreDelay, LegendreMemory, LinearSystem
 from nengo_lmu.builders import SimLinearSystem
@@ -318,3 +319,58 @@ def test_nengo_dl_merges_identical_systems():
         assert len({op.outputs_state for op in ops}) == 1
     for probe, ref in zip(probes, refs):
         assert max_rel_err(out[probe], ref) < 1e-4
+
+
+@pytest.mark.parametrize("method", ["zoh", "euler"])
+def test_legendre_memory_theta_input(method):
+    """With a theta input dt / theta, each step uses the memory of that window: a
+    float64 recurrence rediscretized by scipy in every step; on the reference
+    simulator, and in NengoDL for each minibatch item (two different windows, two
+    separate memories that must not merge)."""
+    nengo_dl = _nengo_dl()
+    rng = np.random.RandomState(3)
+    order, n, d = 4, 30, 2
+    u = rng.uniform(-1, 1, size=(2, n, d))
+    theta = rng.uniform(8, 12, size=(2, n, 1))  # in steps: dt = 1, varying
+    x = np.concatenate([u, 1 / theta], axis=2)
+    ref = np.zeros((2, n, d * order))
+    for b, k in np.ndindex(2, n):
+        A = LegendreDelay(theta[b, k, 0], order).A
+        B = LegendreDelay(theta[b, k, 0], order).B
+        Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, B.T, 0), 1.0, method)
+        X = ref[b, k - 1].reshape(d, order) if k else np.zeros((d, order))
+        ref[b, k] = (X @ Ad.T + u[b, k, :, None] * Bd[:, 0]).ravel()
+
+    def build(seq):
+        with nengo.Network() as net:
+            inp = nengo.Node(nengo.processes.PresentInput(seq, 1.0))
+            probes = []
+            for _ in range(2):
+                memory = LegendreMemory(
+                    10.0, order, size_in=d, method=method, theta_input=True
+                )
+                mem = nengo.Node(memory)
+                nengo.Connection(inp, mem, synapse=None)
+                probes.append(nengo.Probe(mem))
+        return net, inp, probes
+
+    for b in range(2):
+        net, _, probes = build(x[b])
+        with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+            sim.run_steps(n)
+        for p in probes:
+            assert max_rel_err(sim.data[p], ref[b]) < 1e-12
+    net, inp, probes = build(x[0])
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=2, progress_bar=False) as sim:
+        assert sorted(len(ops) for ops in _native_builder_groups(sim)) == [1, 1]
+        out = sim.predict({inp: x})
+    for p in probes:
+        assert max_rel_err(out[p], ref) < 1e-5
+
+    x[1, 5, -1] = 0.0
+    net, _, _ = build(x[1])
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        with pytest.raises(SimulationError, match="dt / theta must be a finite"):
+            sim.run_steps(n)
+    with pytest.raises(ValidationError, match="needs method 'zoh' or 'euler'"):
+        LegendreMemory(10.0, order, method="bilinear", theta_input=True)

@@ -70,9 +70,11 @@ def test_freeze_params_to_reference_simulator(trained):
     assert np.allclose(ref, scores[:8], atol=1e-4 * np.abs(scores).max())
 
 
-def test_training_moves_theta_to_the_needed_delay():
+@pytest.mark.parametrize("method", ["zoh", "euler"])
+def test_training_moves_theta_to_the_needed_delay(method):
     """Learning theta (keras-lmu's trainable_theta) to reproduce a 30-step delay,
-    starting from a 20-step window read out at its end (u(t - theta))."""
+    starting from a 20-step window read out at its end (u(t - theta)); the trained
+    window then runs on the reference simulator (freeze_params)."""
     from nengo_lmu import LMU  # pylint: disable=import-outside-toplevel
 
     order, steps, delay = 4, 120, 30
@@ -86,11 +88,11 @@ def test_training_moves_theta_to_the_needed_delay():
     )
     y = np.concatenate([np.zeros((64, delay, 1)), x[:, :-delay]], axis=1)
     with nengo.Network(seed=0) as net:
-        stim = nengo.Node(np.zeros(1))
+        stim = nengo.Node(nengo.processes.PresentInput(x[0], presentation_time=1))
         lmu = LMU(
             **delay_line_kwargs(order, 20.0),
             trainable=["theta"],
-            method="euler",
+            method=method,
             dt=1.0,
         )
         nengo.Connection(stim, lmu.input, synapse=None)
@@ -103,4 +105,9 @@ def test_training_moves_theta_to_the_needed_delay():
         )
         sim.fit({stim: x}, {probe: y}, epochs=15, verbose=0)
         theta = lmu.trained_theta(sim)
+        trained = sim.predict({stim: x[:16]})[probe][0]
+        sim.freeze_params(net)
     assert abs(theta - delay) < 3, theta  # from 10 steps off to within 3
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as ref_sim:
+        ref_sim.run_steps(steps)
+    assert np.allclose(ref_sim.data[probe], trained, atol=1e-5)
