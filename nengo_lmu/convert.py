@@ -116,6 +116,19 @@ def load_paper_weights(path):
     return kwargs
 
 
+LMU_WEIGHTS = (
+    "input_encoders",
+    "hidden_encoders",
+    "memory_encoders",
+    "memory_bias",
+    "input_kernel",
+    "hidden_kernel",
+    "memory_kernel",
+    "hidden_bias",
+)
+"""The names of an `.LMU`'s weights (its constructor arguments)."""
+
+
 KERAS_ACTIVATIONS = {  # Keras activation name -> LMU hidden_neurons (None: identity)
     "tanh": lambda: nengo.Tanh(tau_ref=1),
     "relu": nengo.RectifiedLinear,
@@ -231,16 +244,7 @@ def from_keras_lmu(layer):
     )
     kwargs["trainable"] = [
         k
-        for k in (
-            "input_encoders",
-            "hidden_encoders",
-            "memory_encoders",
-            "memory_bias",
-            "input_kernel",
-            "hidden_kernel",
-            "memory_kernel",
-            "hidden_bias",
-        )
+        for k in LMU_WEIGHTS
         if kwargs[k] is not None and not (k == "input_encoders" and E is None)
     ] + (["theta"] if trainable_theta else [])
     return kwargs
@@ -252,19 +256,6 @@ def _keras_cell_memory(cell):
     if cell.A is None:
         return None, None
     return np.array(cell.A, dtype=np.float64).T, np.array(cell.B, dtype=np.float64).T
-
-
-LMU_WEIGHTS = (
-    "input_encoders",
-    "hidden_encoders",
-    "memory_encoders",
-    "memory_bias",
-    "input_kernel",
-    "hidden_kernel",
-    "memory_kernel",
-    "hidden_bias",
-)
-"""The names of an `.LMU`'s weights (its constructor arguments)."""
 
 
 def _trained(conn, name):
