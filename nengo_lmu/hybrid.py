@@ -114,8 +114,8 @@ def to_spiking(
         The memory: the trained (ideal) linear system, or a `.DelayNetwork` of spiking
         neurons per memory signal realizing the Legendre delay (``"spiking"`` uses
         `MEMORY_NETWORK`; a dict gives the `.DelayNetwork` arguments). The delay
-        networks are built for the LMU's ``dt``, else the step of a discrete
-        ``memory_system``, unless the dict gives ``dt``.
+        networks are built for the dict's ``dt``, else the LMU's ``dt``, else the step
+        of a discrete ``memory_system`` (an error if none is known).
     synapse : nengo.synapses.Synapse, optional
         A synapse on the connections leaving the hidden units (the recurrent ones keep
         their one-step delay), e.g. ``nengo.Lowpass(2)`` to smooth the readout over
@@ -147,6 +147,13 @@ def to_spiking(
         _check_legendre(system, kwargs)
         if system is not None and not system.analog:  # built for the system's step
             kwargs["memory_network"].setdefault("dt", system.dt)
+        if kwargs["memory_network"].get("dt", kwargs["dt"]) is None:
+            raise ValidationError(
+                "A spiking memory is built for the simulator's time step: give it as "
+                "memory=dict(dt=...) (e.g. dt=1.0 for theta in steps), or build the "
+                "LMU with dt",
+                attr="memory",
+            )
         kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
     elif memory != "ideal":
         raise ValidationError(

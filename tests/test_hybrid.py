@@ -211,6 +211,8 @@ def test_untrained_network_and_unsupported_type():
         to_spiking(
             trained_classifier(memory_system=PadeDelay(THETA, ORDER)), memory="spiking"
         )
+    with pytest.raises(ValidationError, match="time step"):
+        to_spiking(trained_classifier(), memory="spiking")
 
 
 def test_conversion_keeps_weights(tmp_path):
