@@ -114,7 +114,7 @@ class DelayNetwork(nengo.Network):
       the output; this minimizes the output variance caused by independent, equal noise
       in each ensemble (Mullis & Roberts, 1976). ``"balanced"`` stops before the
       rotation; ``"legendre"`` keeps the Legendre coordinates (only scaled).
-    - **Readouts from the filtered state.** Every output is read from `state`, the
+    - **Readouts from the filtered state.** Every output is read from ``state``, the
       synapse-filtered decoded state that the ensembles receive (the state of the
       system, by Principle 3), never from the spiking decoded values: the spike noise
       is filtered by ``synapse`` without adding delay.
@@ -167,7 +167,7 @@ class DelayNetwork(nengo.Network):
     output : nengo.Node
         The decoded ``u(t - theta)``; `add_output` decodes other delays.
     state : nengo.Node
-        The state of `system` in the network (filtered, as the ensembles receive it).
+        The state of ``system`` in the network (filtered, as the ensembles receive it).
     state_ensembles : list of nengo.Ensemble
         One ensemble per state dimension.
     system : LinearSystem
