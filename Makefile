@@ -26,10 +26,12 @@ test: setup
 test-slow: setup
 	$(VENV)/bin/python -m pytest -n 2 --durations=10 --slow
 
-# a clean build (-E), warnings as errors (-W); the notebooks are shown, not executed
+# a clean build (-E), warnings as errors (-W); the notebooks are shown, not executed;
+# then screenshots of the index, the API and a notebook page (where chromium exists)
 docs: setup
 	rm -rf docs/_build
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/sphinx-build -E -W --keep-going -b html docs docs/_build/html
+	$(VENV)/bin/python docs/check_render.py docs/_build/html docs/_build/screenshots
 
 # the suite on nengo 4.1 instead of the pinned 3.2 (see README, "Why nengo 3.2")
 test-nengo4:

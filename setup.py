@@ -15,7 +15,13 @@ tasks_requires = ["scikit-learn>=1.0"]  # psDigits
 # "python3" Jupyter kernel; ipython < 8.23: see constraints.txt
 notebooks_requires = ["papermill>=2.4", "ipykernel>=6", "ipython>=8,<8.23"]
 # Sphinx builds docs/ (make docs); Sphinx < 9: see constraints.txt
-docs_requires = ["sphinx>=8,<9", "furo", "myst-nb>=1", "numpydoc>=1.6"]
+docs_requires = [
+    "sphinx>=8,<9",
+    "furo",
+    "myst-nb>=1",
+    "numpydoc>=1.6",
+    "sphinx-mathjax-offline",
+]
 
 setup(
     name="nengo-lmu",

@@ -1,7 +1,12 @@
 """Sphinx configuration of the nengo_lmu documentation (``make docs``)."""
 
+import importlib
+import inspect
 import pathlib
+import pkgutil
 import sys
+
+from sphinx.util import logging
 
 ROOT = pathlib.Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))  # document this checkout's nengo_lmu
@@ -16,6 +21,7 @@ release = nengo_lmu.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax shipped with the site: math shows offline too
     "sphinx.ext.viewcode",
     "numpydoc",  # the docstrings are numpydoc
     "myst_nb",  # MyST markdown pages and the notebooks (their committed outputs)
@@ -32,6 +38,7 @@ html_title = f"nengo_lmu {release}"
 nb_execution_mode = "off"
 exclude_patterns = ["_build", "notebooks/README.md"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+myst_enable_extensions = ["dollarmath", "amsmath"]  # the notebooks' $...$ math
 myst_heading_anchors = 3  # README.md#section-style links into the pages
 
 # every cross-reference must resolve (make docs builds with -W)
@@ -92,7 +99,32 @@ def resolve_as_imported(app, env, node, contnode):
     )
 
 
+def public_names():
+    """Every public class and function of nengo_lmu, with its module's name."""
+    names = [("nengo_lmu", name) for name in nengo_lmu.__all__]
+    for info in pkgutil.iter_modules(nengo_lmu.__path__):
+        module = importlib.import_module(f"nengo_lmu.{info.name}")
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                names.append((module.__name__, name))
+    return names
+
+
+def check_api_complete(app, env):
+    """Warn (an error with -W) about a public name without an API entry."""
+    objects = env.get_domain("py").objects
+    for module, name in public_names():
+        if f"{module}.{name}" not in objects and f"nengo_lmu.{name}" not in objects:
+            logging.getLogger(__name__).warning(
+                f"{module}.{name} has no API entry (give it a docstring, or list its "
+                "module in docs/api.rst)"
+            )
+
+
 def setup(app):
+    app.connect("env-check-consistency", check_api_complete)
     app.connect("missing-reference", resolve_as_imported)
     app.connect("autodoc-process-docstring", note_module)
     app.connect("autodoc-skip-member", skip_reexported)
