@@ -36,18 +36,21 @@ class ImageSources(html.parser.HTMLParser):
 
 
 def linked_images(page):
-    """The page's images, each checked to exist and decode."""
+    """The page's images, and problems: those missing or not decoding."""
     parser = ImageSources()
     parser.feed(page.read_text(encoding="utf-8"))
-    images = []
+    images, problems = [], []
     for src in parser.sources:
         if "://" in src or src.startswith("data:"):
             continue
         path = page.parent / src
-        with Image.open(path) as image:  # raises if missing or not an image
-            image.verify()
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (OSError, SyntaxError) as error:
+            problems.append(f"{page.name}: image {src} does not load ({error})")
         images.append(path)
-    return images
+    return images, problems
 
 
 def screenshot(chromium, page, out, images=True):
@@ -81,18 +84,22 @@ def screenshot(chromium, page, out, images=True):
 
 def check_page(chromium, page, out_dir):
     """Problems with one page (empty if none); saves its screenshot."""
-    images = linked_images(page)
+    images, problems = linked_images(page)
     out = out_dir / (page.stem + ".png")
     pixels = screenshot(chromium, page, out)
-    problems = []
-    inked = np.mean(np.any(pixels < 200, axis=-1))
-    if inked < 0.01:
+    content = pixels[:, WINDOW[0] // 3 :]  # right of the navigation sidebar
+    inked = np.mean(np.any(content < 200, axis=-1))
+    if inked < 0.005:
         problems.append(f"{page.name} renders blank ({inked:.2%} of the pixels inked)")
     if images:
-        without = screenshot(chromium, page, out_dir / (page.stem + "-noimages.png"), False)
+        without = screenshot(
+            chromium, page, out_dir / (page.stem + "-noimages.png"), False
+        )
         changed = np.mean(np.any(np.abs(pixels - without) > 30, axis=-1))
         if changed < 0.01:
-            problems.append(f"{page.name}: its figures do not show ({changed:.2%} changed)")
+            problems.append(
+                f"{page.name}: its figures do not show ({changed:.2%} changed)"
+            )
         print(f"{out}: {inked:.1%} inked, {len(images)} images, figures {changed:.1%}")
     else:
         print(f"{out}: {inked:.1%} inked, no images")
@@ -106,7 +113,9 @@ def main(html_dir="docs/_build/html", out_dir="docs/_build/screenshots"):
         return 0
     html_dir, out_dir = pathlib.Path(html_dir), pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    problems = [p for page in PAGES for p in check_page(chromium, html_dir / page, out_dir)]
+    problems = [
+        p for page in PAGES for p in check_page(chromium, html_dir / page, out_dir)
+    ]
     for problem in problems:
         print("check_render:", problem)
     return 1 if problems else 0

@@ -46,7 +46,10 @@ nitpicky = True
 default_role = "py:obj"  # `name` in docstrings is a cross-reference
 # other projects' names are not linked (the build has no network for intersphinx)
 nitpick_ignore_regex = [
-    (r"py:.*", r"(nengo|nengo_dl|tf|tensorflow|keras|keras_lmu|np|numpy|scipy|sklearn)(\..*)?"),
+    (
+        r"py:.*",
+        r"(nengo|nengo_dl|tf|tensorflow|keras|keras_lmu|np|numpy|scipy|sklearn)(\..*)?",
+    ),
 ]
 
 autodoc_member_order = "bysource"
@@ -89,9 +92,7 @@ def resolve_as_imported(app, env, node, contnode):
     if name in nengo_lmu.__all__:
         candidates = [f"nengo_lmu.{name}"]
     else:
-        candidates = [
-            full for full in domain.objects if full.endswith(f".{target}")
-        ]
+        candidates = [full for full in domain.objects if full.endswith(f".{target}")]
     if len(candidates) != 1 or candidates[0] not in domain.objects:
         return None
     return domain.resolve_xref(
@@ -105,7 +106,10 @@ def public_names():
     for info in pkgutil.iter_modules(nengo_lmu.__path__):
         module = importlib.import_module(f"nengo_lmu.{info.name}")
         for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            if (
+                name.startswith("_")
+                or getattr(obj, "__module__", None) != module.__name__
+            ):
                 continue
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 names.append((module.__name__, name))
