@@ -270,7 +270,8 @@ def test_builds_at_high_order_with_well_conditioned_transforms(
     assert np.all(np.isfinite(T)) and np.all(np.isfinite(Tinv))
     assert np.linalg.cond(T) < (300 if realization == "minimum-noise" else 1e5)
     assert np.allclose(T @ Tinv, np.eye(order), atol=1e-8)
-    recurrent = [c.transform.init for c in dn.connections if c.pre in dn.state_ensembles]
+    ensembles = dn.state_ensembles
+    recurrent = [c.transform.init for c in dn.connections if c.pre in ensembles]
     assert np.all(np.isfinite(recurrent))
     s = 2j * np.pi * np.array([0.1, 1.0, 10.0])
     legendre, realized = (
