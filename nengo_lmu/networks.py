@@ -148,6 +148,15 @@ class DelayNetwork(nengo.Network):
       the output; this minimizes the output variance caused by independent, equal noise
       in each ensemble (Mullis & Roberts, 1976). ``"balanced"`` stops before the
       rotation; ``"legendre"`` keeps the Legendre coordinates (only scaled).
+    - **Any order.** Under a band-limited input, the Legendre dimensions above about
+      ``2 pi input_high theta`` are nearly zero, so the state covariance is numerically
+      singular from order 16-32 on. A noise floor (``NOISE_FLOOR``, 1e-6 of the mean
+      variance, on every dimension: the neurons' noise) bounds the scaling, and the
+      balancing uses the square-root method (Cholesky factors of both Gramians and the
+      SVD of their product, ``T^-1`` formed directly). The minimum-noise realization
+      stays well conditioned (``cond(T)`` 42 at order 32, 97 at order 1024, default
+      input class); it is also the most accurate at order 32 (see
+      ``docs/delay-network.md``).
     - **Readouts from the filtered state.** Every output is read from `state`, the
       synapse-filtered decoded state that the ensembles receive (the state of the
       system, by Principle 3), never from the spiking decoded values: the spike noise
