@@ -183,6 +183,9 @@ def test_nengo_dl_equals_reference_for_rate_neurons():
         (dict(synapse=None), "synapse"),
         (dict(realization="hankel"), "realization"),
         (dict(input_rms=0), "input_rms"),
+        (dict(input_high=0), "input_high"),
+        (dict(input_high=np.inf), "input_high"),
+        (dict(order=2.5), "order"),
         (dict(dt=0), "dt"),
     ],
 )
