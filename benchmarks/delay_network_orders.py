@@ -1,12 +1,15 @@
 """DelayNetwork at high order: construction, conditioning, and the choice of realization
 (numbers quoted in docs/delay-network.md).
 
-Run: ``.venv/bin/python benchmarks/delay_network_orders.py`` (about 10 minutes on 2
-idle cores; much longer when they are shared).
+Run: ``.venv/bin/python benchmarks/delay_network_orders.py [construction] [accuracy]``
+(both parts by default; about 10 minutes on 2 idle cores, much longer when they are
+shared).
 
 1. Construction (theta = 1 s, dt = 1 ms, the default input class: white noise up to
    1 / theta Hz; ``calibrate=False``, so this is the realization and the Principle-3
-   mapping, without the neurons' lead measurement): time, ``cond(T)``, how far
+   mapping, without the neurons' lead measurement): wall-clock time and the process's
+   CPU time (all threads; on shared cores the wall-clock time is mostly waiting),
+   ``cond(T)``, how far
    ``T T^-1`` is from the identity, and the largest relative error of the realized
    system's frequency response against the `LegendreDelay`'s (0.1, 1, 10 Hz).
 2. Accuracy at order 32 by realization: theta = 1 s, 100 rate neurons
@@ -17,6 +20,7 @@ idle cores; much longer when they are shared).
    ``benchmarks/delay_network.py``; mean and std over seeds 0-2.
 """
 
+import sys
 import time
 
 import nengo
@@ -45,17 +49,18 @@ def construction():
     print("construction (calibrate=False, default input class):")
     for order, realizations in ORDERS.items():
         for realization in realizations:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             with nengo.Network():
                 dn = DelayNetwork(
                     10, THETA, order, realization=realization, calibrate=False
                 )
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             T, Tinv = dn.transform, dn.transform_inverse
             identity_error = np.max(np.abs(T @ Tinv - np.eye(order)))
             response_error = frequency_response_error(dn.system, order)
             print(
-                f"  order {order:4d}, {realization:13s}: {elapsed:6.1f} s, "
+                f"  order {order:4d}, {realization:13s}: {elapsed:6.1f} s "
+                f"({cpu:6.1f} s CPU), "
                 f"cond(T) {np.linalg.cond(T):8.3g}, max |T T^-1 - I| "
                 f"{identity_error:.1e}, frequency response error {response_error:.1e}",
                 flush=True,
@@ -106,6 +111,7 @@ def accuracy():
 
 if __name__ == "__main__":
     start = time.time()
-    construction()
-    accuracy()
+    parts = sys.argv[1:] or ["construction", "accuracy"]
+    for part in parts:
+        {"construction": construction, "accuracy": accuracy}[part]()
     print(f"({time.time() - start:.0f} s)")

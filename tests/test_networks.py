@@ -1,7 +1,5 @@
 """DelayNetwork: a Legendre delay made of Nengo ensembles."""
 
-import time
-
 import nengo
 import numpy as np
 import pytest
@@ -251,24 +249,21 @@ def test_rate_network_tracks_the_legendre_memory_at_order_32():
 
 
 @pytest.mark.parametrize(
-    "order, seconds",
+    "order",
     [
-        (32, 5),
-        pytest.param(256, 60, marks=pytest.mark.slow),
-        pytest.param(1024, 600, marks=pytest.mark.slow),
+        32,
+        pytest.param(256, marks=pytest.mark.slow),
+        pytest.param(1024, marks=pytest.mark.slow),
     ],
 )
 @pytest.mark.parametrize("realization", REALIZATIONS)
-def test_builds_at_high_order_with_well_conditioned_transforms(
-    order, seconds, realization
-):
+def test_builds_at_high_order_with_well_conditioned_transforms(order, realization):
     """No Cholesky or Gramian failure at high order (the balancing used to need the
     Cholesky factor of a numerically singular covariance), with the default input
     class (1 / theta Hz, under which most Legendre dimensions are nearly zero)."""
-    start = time.perf_counter()
+    # (construction time: benchmarks/delay_network_orders.py)
     with nengo.Network():
         dn = DelayNetwork(10, 1.0, order, realization=realization, calibrate=False)
-    assert time.perf_counter() - start < seconds  # generous: 2 cores shared
     T, Tinv = dn.transform, dn.transform_inverse
     assert np.all(np.isfinite(T)) and np.all(np.isfinite(Tinv))
     assert np.linalg.cond(T) < (300 if realization == "minimum-noise" else 1e5)
