@@ -21,6 +21,20 @@ def delayed(u, delay):
     return np.concatenate([np.zeros((steps,) + u.shape[1:]), u[: len(u) - steps]])
 
 
+def frequency_responses(systems, frequencies):
+    """Each system's frequency response ``C (2 pi i f I - A)^-1 B + D`` at the
+    ``frequencies`` (Hz)."""
+    return [
+        np.array(
+            [
+                C @ np.linalg.solve(2j * np.pi * f * np.eye(len(A)) - A, B) + D
+                for f in frequencies
+            ]
+        )
+        for A, B, C, D in (system.ss for system in systems)
+    ]
+
+
 def run_delay(t, high, rms, seed, delays=None, filt=None, **kwargs):
     """Drive a DelayNetwork with white noise; return input, output(s) and the network."""
     with nengo.Network(seed=seed) as net:
@@ -120,10 +134,8 @@ def test_realization_keeps_the_delay_and_scales_the_state(realization):
             realization=realization,
             calibrate=False,
         )
-    s = 2j * np.pi * np.linspace(0.05, 5, 50)
-    legendre, realized = (
-        [C @ np.linalg.solve(si * np.eye(order) - A, B) + D for si in s]
-        for A, B, C, D in (nengo_lmu.LegendreDelay(theta, order).ss, dn.system.ss)
+    legendre, realized = frequency_responses(
+        (nengo_lmu.LegendreDelay(theta, order), dn.system), np.linspace(0.05, 5, 50)
     )
     assert np.allclose(realized, legendre, rtol=1e-8, atol=1e-10)
 
@@ -271,9 +283,7 @@ def test_builds_at_high_order_with_well_conditioned_transforms(order, realizatio
     ensembles = dn.state_ensembles
     recurrent = [c.transform.init for c in dn.connections if c.pre in ensembles]
     assert np.all(np.isfinite(recurrent))
-    s = 2j * np.pi * np.array([0.1, 1.0, 10.0])
-    legendre, realized = (
-        [C @ np.linalg.solve(si * np.eye(order) - A, B) + D for si in s]
-        for A, B, C, D in (nengo_lmu.LegendreDelay(1.0, order).ss, dn.system.ss)
+    legendre, realized = frequency_responses(
+        (nengo_lmu.LegendreDelay(1.0, order), dn.system), [0.1, 1.0, 10.0]
     )
     assert np.allclose(realized, legendre, rtol=1e-6, atol=1e-8)
