@@ -155,8 +155,7 @@ class DelayNetwork(nengo.Network):
       balancing uses the square-root method (Cholesky factors of both Gramians and the
       SVD of their product, ``T^-1`` formed directly). The minimum-noise realization
       stays well conditioned (``cond(T)`` 42 at order 32, 97 at order 1024, default
-      input class); it is also the most accurate at order 32 (see
-      ``docs/delay-network.md``).
+      input class; ``benchmarks/delay_network_orders.py``).
     - **Readouts from the filtered state.** Every output is read from `state`, the
       synapse-filtered decoded state that the ensembles receive (the state of the
       system, by Principle 3), never from the spiking decoded values: the spike noise
