@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from nengo_lmu import LMU, Dense, LegendreDelay
 from nengo_lmu.builders import SimDense, SimLMU
+from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
 from reference import outputs_and_gradients, random_weights
@@ -187,7 +188,7 @@ def test_other_hidden_types(hidden_neurons):
         return
     net, _, _ = lmu_network(kwargs, 1)
     with nengo_dl.Simulator(net, dt=0.001, progress_bar=False) as sim:
-        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        op_types = planned_operator_types(sim)
     assert SimLMU not in op_types
 
 
@@ -234,7 +235,7 @@ def test_freeze_params_and_reference_simulator():
     )
     x = rng.uniform(-1, 1, size=(4, 12, 1)).astype(np.float32)
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=4, progress_bar=False) as sim:
-        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        op_types = planned_operator_types(sim)
         for var in sim.keras_model.trainable_weights:
             var.assign_add(rng.uniform(-0.3, 0.3, size=var.shape))
         scores = sim.predict({net.input: x})[net.probe][:, -1]
