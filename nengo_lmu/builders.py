@@ -250,15 +250,16 @@ def _constant_one(node):
 
 
 def _plain_weights(conn, synapse):
-    """True if ``conn`` only multiplies by its weights: a `nengo.Dense` transform of
-    the connection's full (outputs, inputs) shape, or a scalar on a 1 x 1 connection
+    """True if ``conn`` only multiplies by its weights: a `nengo.Dense` transform whose
+    value has the connection's full (outputs, inputs) shape (a scalar or vector value
+    means a diagonal, ``c I`` or ``diag(c)``), or a scalar on a 1 x 1 connection
     (as ``freeze_params`` writes a 1 x 1 weight; scalar times the identity is then the
     same 1 x 1 matrix); ``synapse``; no function; no learning rule. Solvers and eval
     points do not apply (these connections never start at an ensemble)."""
     shape = (conn.size_out, conn.size_in)
     return (
         type(conn.transform) is nengo.Dense
-        and conn.transform.shape in (shape, () if shape == (1, 1) else shape)
+        and conn.transform.init_shape in (shape, () if shape == (1, 1) else shape)
         and conn.synapse == synapse
         and conn.function is None
         and not conn.learning_rule_type
