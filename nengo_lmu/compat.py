@@ -130,17 +130,17 @@ INTERNALS = {  # internal: (distribution, verified on (major, minor), what it is
     "nengo_dl.Simulator._generate_inputs": (
         "nengo-dl",
         (3, 6),
-        "tests: the inputs of the Keras model (keras_inputs)",
+        "give the tests the Keras model's inputs (keras_inputs)",
     ),
     "nengo_dl.tensor_graph.TensorGraph.plan": (
         "nengo-dl",
         (3, 6),
-        "tests: the operator types NengoDL runs (planned_operator_types)",
+        "give the tests the operator types NengoDL runs (planned_operator_types)",
     ),
     "nengo_dl.builder.Builder.op_builds": (
         "nengo-dl",
         (3, 6),
-        "tests: the builder of each operator group (operator_builders)",
+        "give the tests the builder of each operator group (operator_builders)",
     ),
 }
 
