@@ -172,7 +172,7 @@ def check_internals(versions=None):
 
 
 def _internal(name, get):
-    """``get()``, raising `InternalsError` naming the internal ``name`` if it is gone."""
+    """``get()``; `InternalsError` naming the internal ``name`` if it is gone."""
     try:
         return get()
     except (AttributeError, ImportError) as e:

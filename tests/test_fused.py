@@ -336,7 +336,10 @@ def test_dense_scalar_weights():
     x = np.random.RandomState(8).uniform(-1, 1, size=(2, 5, 1))
     assert_fused_equals_standard(*dense_network(1, scalars), x, fused_ops=(SimDense,))
 
-    net, stim, _ = dense_network(3, lambda dense: setattr(dense.kernel, "transform", 0.5))
+    def identity_times_half(dense):
+        dense.kernel.transform = 0.5
+
+    net, stim, _ = dense_network(3, identity_times_half)
     x = np.random.RandomState(8).uniform(-1, 1, size=(2, 5, 3))
     out, _, op_types = outputs_and_gradients(net, stim, x, fused=True)
     ref, _, _ = outputs_and_gradients(net, stim, x, fused=False)
