@@ -252,6 +252,7 @@ def simulator(backend):
     return pytest.importorskip("nengo_dl").Simulator
 
 
+@pytest.mark.usefixtures("restore_nengo_precision")
 @pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
 @pytest.mark.parametrize("trainable", [["A", "B"], ["theta"]])
 def test_trainable_memory_refuses_another_dt(trainable, backend):

@@ -169,6 +169,7 @@ def test_nengo_dl_equals_reference_for_rate_neurons():
         assert np.max(np.abs(dl - ref)) < 1e-4 * np.max(np.abs(ref)), probe
 
 
+@pytest.mark.usefixtures("restore_nengo_precision")
 @pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
 def test_another_dt_raises(backend):
     """The synapse mapping is exact for the network's dt only: another simulator dt
