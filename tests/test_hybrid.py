@@ -9,6 +9,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import PadeDelay
 from nengo_lmu.builders import SimLMU
+from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.convert import load_weights, network_kwargs, save_weights
 from nengo_lmu.dl_builders import floor_straight_through
 from nengo_lmu.hybrid import spiking_neurons, to_spiking
@@ -81,7 +82,7 @@ def hidden_output(net, x, backend, dtype="float32"):
     with net:
         nengo_dl.configure_settings(dtype=dtype)
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=1, progress_bar=False) as sim:
-        plan = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        plan = planned_operator_types(sim)
         out = sim.predict_on_batch({net.input: x[None]})[net.hidden_probe][0]
     return out, plan
 

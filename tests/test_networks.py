@@ -182,6 +182,31 @@ def test_nengo_dl_equals_reference_for_rate_neurons():
         assert np.max(np.abs(dl - ref)) < 1e-4 * np.max(np.abs(ref)), probe
 
 
+@pytest.mark.usefixtures("restore_nengo_precision")
+@pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
+def test_another_dt_raises(backend):
+    """The synapse mapping is exact for the network's dt only: another simulator dt
+    raises, naming the network, both dts and the fix."""
+    with nengo.Network() as net:
+        DelayNetwork(10, 1.0, 3, dt=0.001, calibrate=False, label="delay")
+    if backend == "nengo":
+        Simulator = nengo.Simulator
+    else:
+        Simulator = pytest.importorskip("nengo_dl").Simulator
+    with pytest.raises(ValidationError) as info:
+        Simulator(net, dt=0.002, progress_bar=False)
+    assert info.value.attr == "dt"
+    assert str(info.value).startswith(
+        'DelayNetwork.dt: <DelayNetwork "delay"> was made for dt=0.001'
+    )
+    assert (
+        "simulated with dt=0.002; make it with dt=0.002, or simulate with dt=0.001"
+        in str(info.value)
+    )
+    with Simulator(net, dt=0.001, progress_bar=False):
+        pass
+
+
 @pytest.mark.parametrize(
     "kwargs, attr",
     [
