@@ -291,15 +291,17 @@ def build_lmu(model, lmu, progress=None):
     learning rules); and nothing
     outside connects to them except into ``input`` and from ``input`` and ``output``.
     Otherwise (e.g. LIF neurons or a TensorFlow function as the hidden layer) the LMU
-    keeps the standard build. Regular-spiking units give the same outputs as the
-    standard build; training them is spike-aware (see `.SimLMU`), while NengoDL's
-    standard build trains spiking units as their rate type.
+    keeps the standard build. Regular-spiking units give the same outputs, and train
+    spike-aware, in both builds (see `.SimLMU` and
+    `.dl_builders.SpikeAwareRegularSpikingBuilder`).
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
     build; ``save_params`` files are specific to the build, as for any change of
     NengoDL's operator plan.
     """
+    if _in_nengo_dl(model):
+        import nengo_lmu.dl_builders  # noqa: F401 (spike-aware RegularSpiking, too)
     n_ops = len(model.operators)
     build_network(model, lmu, progress)
     if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):

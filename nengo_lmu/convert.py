@@ -278,8 +278,10 @@ def network_kwargs(net):
     ----------
     net : LMU or SequenceClassifier
         A network whose weights are arrays: given as arrays, or trained in NengoDL and
-        written back with ``sim.freeze_params(net)``. Trained ``A``, ``B`` become a
-        discrete ``memory_system``; a trained θ becomes ``theta``.
+        written back with ``sim.freeze_params(net)``. The matrices ``A``, ``B`` of a
+        memory built from connections (trained, or given) become a discrete
+        ``memory_system`` of the whole memory (``A`` and ``B`` stay trainable if they
+        were); a trained θ becomes ``theta``.
 
     Returns
     -------
@@ -304,17 +306,16 @@ def network_kwargs(net):
         value = weights.get(name)
         is_bias = name.endswith("_bias") and value is not None
         kwargs[name] = value[:, 0] if is_bias else value
-    if "A" in weights or "B" in weights:
-        order = lmu.arguments["order"]
+    if "A" in weights:  # the memory is built from connections: its (trained) system
+        n, d = weights["B"].shape
         kwargs["memory_system"] = LinearSystem(
-            weights["A"][:order, :order],
-            weights["B"][:order, :1],
-            np.ones((1, order)),
-            0,
+            weights["A"],
+            weights["B"],
+            np.ones((1, n)),
+            np.zeros((1, d)),
             analog=False,
             dt=lmu.dt,
         )
-        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B"})
     if "theta" in weights:
         kwargs["theta"] = lmu.dt / float(np.ravel(weights["theta"])[0])
     if isinstance(net, SequenceClassifier):

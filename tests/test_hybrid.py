@@ -26,17 +26,17 @@ def cell_weights(seed=0):
 
 
 def trained_classifier(seed=0, **kwargs):
-    """A classifier with fixed random weights (arrays, as after training)."""
+    """A classifier with fixed random weights (arrays, as after training), for
+    ``dt=1`` unless ``kwargs`` say otherwise."""
     weights, rng = cell_weights(seed)
     return SequenceClassifier(
         n_classes=3,
         readout_kernel=rng.uniform(-1, 1, size=(3, UNITS)),
         units=UNITS,
         order=ORDER,
-        theta=THETA,
         input_d=1,
         seed=seed,
-        **dict(weights, **kwargs),
+        **dict(weights, **dict(dict(theta=THETA, dt=1.0), **kwargs)),
     )
 
 
@@ -162,9 +162,9 @@ def test_spiking_neurons_fire_at_the_rate(rate_type):
     count scales with k * rate_scale."""
     J = np.linspace(-0.5, 3, 7)
     rates = rate_type.rates(np.zeros(1), gain=np.ones(7), bias=J)[0]
-    dt, steps = 0.01, 300
-    for k, rate_scale in ((1, 1.0), (4, 0.5)):
-        neurons = spiking_neurons(rate_type, k=k, rate_scale=rate_scale)
+    steps = 300
+    for dt, k, rate_scale in ((0.01, 1, 1.0), (0.01, 4, 0.5), (1.0, 4, 0.5)):
+        neurons = spiking_neurons(rate_type, dt, k=k, rate_scale=rate_scale)
         with nengo.Network() as net:
             ens = nengo.Ensemble(
                 7,
@@ -178,9 +178,12 @@ def test_spiking_neurons_fire_at_the_rate(rate_type):
             sim.run_steps(steps)
         spikes = sim.data[probe] * dt / neurons.amplitude
         assert np.allclose(spikes, np.round(spikes)), "whole spikes"
-        assert np.allclose(spikes.sum(0), rates * dt * steps * k * rate_scale, atol=1)
-        assert np.allclose(sim.data[probe].mean(0), rates, atol=1 / (dt * steps))
-        assert np.isclose(neurons.amplitude, 1 / (k * rate_scale))
+        # k * rate_scale spikes per step at an output of 1, whatever dt
+        assert np.allclose(spikes.sum(0), rates * steps * k * rate_scale, atol=1)
+        assert np.allclose(
+            sim.data[probe].mean(0), rates, atol=1 / (k * rate_scale * steps)
+        )
+        assert np.isclose(neurons.amplitude, dt / (k * rate_scale))
 
 
 @pytest.mark.parametrize(
@@ -212,7 +215,7 @@ def test_untrained_network_and_unsupported_type():
             trained_classifier(memory_system=PadeDelay(THETA, ORDER)), memory="spiking"
         )
     with pytest.raises(ValidationError, match="time step"):
-        to_spiking(trained_classifier(), memory="spiking")
+        to_spiking(trained_classifier(dt=None), hidden="rate", memory="spiking")
 
 
 def test_conversion_keeps_weights(tmp_path):
@@ -282,6 +285,7 @@ def test_spike_aware_fine_tuning_learns():
         order=4,
         theta=12.0,
         input_d=1,
+        dt=1.0,
         seed=1,
         memory_kernel=rng.normal(0, 0.5, size=(8, 4)),
         readout_kernel=rng.normal(0, 0.5, size=(2, 8)),
