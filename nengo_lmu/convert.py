@@ -329,7 +329,9 @@ def network_kwargs(net):
 
 
 def _neuron_spec(neuron_type):
-    """A JSON-able description of a Nengo rate neuron type (or None)."""
+    """A JSON-able description of a Nengo neuron type (or None): its number
+    parameters, the ``base_type`` of a `nengo.RegularSpiking` (say), and an
+    ``initial_state`` of `nengo.dists.Choice` values."""
     if neuron_type is None:
         return None
     if not isinstance(neuron_type, nengo.neurons.NeuronType):
@@ -340,12 +342,27 @@ def _neuron_spec(neuron_type):
         )
     names = inspect.signature(type(neuron_type)).parameters
     params = {p: getattr(neuron_type, p, None) for p in names}
-    return {
+    spec = {
         "type": type(neuron_type).__name__,
         "params": {
             p: float(v) for p, v in params.items() if isinstance(v, (int, float))
         },
     }
+    if isinstance(params.get("base_type"), nengo.neurons.NeuronType):
+        spec["base_type"] = _neuron_spec(params["base_type"])
+    state = params.get("initial_state") or {}
+    for name, value in state.items():
+        if not (isinstance(value, nengo.dists.Choice) and value.weights is None):
+            raise ValidationError(
+                f"Cannot save the initial {name} {value!r} of {neuron_type}: only "
+                "nengo.dists.Choice([values]) (equally likely) is saved",
+                attr="hidden_neurons",
+            )
+    if state:
+        spec["initial_state"] = {
+            name: value.options.tolist() for name, value in state.items()
+        }
+    return spec
 
 
 def _neuron_type(spec):
@@ -358,7 +375,15 @@ def _neuron_type(spec):
             f"Unknown neuron type {spec['type']!r} in the weights file",
             attr="hidden_neurons",
         )
-    return cls(**spec["params"])
+    params = dict(spec["params"])
+    if "base_type" in spec:
+        params["base_type"] = _neuron_type(spec["base_type"])
+    if "initial_state" in spec:
+        params["initial_state"] = {
+            name: nengo.dists.Choice(values)
+            for name, values in spec["initial_state"].items()
+        }
+    return cls(**params)
 
 
 SYSTEM_FIELDS = ("A", "B", "C", "D")

@@ -456,9 +456,10 @@ class SequenceClassifier(nengo.Network):
         Number of classes (readout outputs).
     readout_kernel, readout_bias : optional
         Initial readout weights (see `Dense`).
+    label, seed, add_to_container : optional
+        As for `nengo.Network` (of the classifier; the LMU and the readout are in it).
     **lmu_kwargs
-        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``, ...); also
-        ``label``, ``seed``.
+        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``, ...).
 
     Attributes
     ----------
@@ -471,9 +472,17 @@ class SequenceClassifier(nengo.Network):
         The class scores (logits).
     """
 
-    def __init__(self, n_classes, readout_kernel=None, readout_bias=0.0, **lmu_kwargs):
-        label, seed = lmu_kwargs.pop("label", None), lmu_kwargs.pop("seed", None)
-        super().__init__(label=label, seed=seed)
+    def __init__(
+        self,
+        n_classes,
+        readout_kernel=None,
+        readout_bias=0.0,
+        label=None,
+        seed=None,
+        add_to_container=None,
+        **lmu_kwargs,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         with self:
             self.lmu = LMU(**lmu_kwargs)
             self.input = nengo.Node(SequenceInput(self.lmu.input.size_in), label="data")
