@@ -268,7 +268,10 @@ def _trained(conn, name):
             "sim.freeze_params(net), or give the weights as arrays",
             attr=name,
         )
-    return np.array(init, dtype=np.float64)
+    init = np.array(init, dtype=np.float64)
+    if init.ndim == 0:  # a scalar s means s I in Nengo (freeze_params writes 1 x 1 so)
+        return init * np.eye(conn.size_out, conn.size_in)
+    return init
 
 
 def network_kwargs(net):
