@@ -301,7 +301,8 @@ def finetune(
         warnings.warn(
             f"NengoDL trains the {', '.join(sorted(rate_trained))} neurons of the "
             "spiking memory as their rate approximation: fine-tuning is spike-aware "
-            "for the regular-spiking units only"
+            "for the regular-spiking units only",
+            stacklevel=2,
         )
     dt = spiking.lmu.dt
     history = fit(

@@ -445,6 +445,4 @@ def test_finetune_warns_about_rate_trained_memory_neurons():
         calibrate=False,
     )
     with pytest.warns(UserWarning, match="SpikingRectifiedLinear neurons of the spik"):
-        finetune(
-            net, x, y, minibatch_size=10, progress_bar=False, memory=memory
-        )
+        finetune(net, x, y, minibatch_size=10, progress_bar=False, memory=memory)
