@@ -426,8 +426,8 @@ def build_lmu(model, lmu, progress=None):
     matter. Anything else (e.g. LIF neurons, a TensorFlow function as the hidden
     layer, noise, a scalar or sparse transform meaning ``c I``, a filtered
     connection, objects added inside) keeps the standard build. Regular-spiking units
-    give the same outputs as the standard build; training them is spike-aware (see
-    `.SimLMU`), while NengoDL's standard build trains spiking units as their rate type.
+    give the same outputs, and train spike-aware, in both builds (see `.SimLMU` and
+    `.dl_builders.SpikeAwareRegularSpikingBuilder`).
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
@@ -436,6 +436,8 @@ def build_lmu(model, lmu, progress=None):
     """
     if lmu.weight_connections.keys() & {"A", "B", "theta"}:
         _check_dt(model, lmu, "its trainable A, B or theta are discretized for it")
+    if _in_nengo_dl(model):
+        import nengo_lmu.dl_builders  # noqa: F401 (spike-aware RegularSpiking, too)
     n_ops = len(model.operators)
     build_network(model, lmu, progress)
     if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):

@@ -1,13 +1,17 @@
 """Native NengoDL (TensorFlow) builders for the `.SimLinearSystem`, `.SimLMU` and
-`.SimDense` operators.
+`.SimDense` operators, and spike-aware training of `nengo.RegularSpiking` neurons.
 
-Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded.
+Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded
+(any model with a nengo_lmu network, memory or system). From then on, NengoDL trains
+every `nengo.RegularSpiking` ensemble spike-aware (see
+`SpikeAwareRegularSpikingBuilder`).
 """
 
 import nengo
 import numpy as np
 import tensorflow as tf
 from nengo_dl.builder import Builder, OpBuilder
+from nengo_dl.neuron_builders import RegularSpikingBuilder, SimNeuronsBuilder
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
 from nengo_lmu.compat import read_once_per_run
@@ -110,6 +114,27 @@ ACTIVATIONS = {  # as NengoDL's neuron builders compute them (x / 1 == x exactly
 def floor_straight_through(v):
     """``floor(v)``, with the gradient of the identity (straight-through estimator)."""
     return tf.floor(v), lambda dy: dy
+
+
+class SpikeAwareRegularSpikingBuilder(RegularSpikingBuilder):
+    """`nengo.RegularSpiking` neurons stepped as NengoDL steps them, in training too:
+    spikes in the forward pass, the gradient of their rate in the backward pass
+    (`floor_straight_through`), as `.SimLMU` trains them in the fused build.
+
+    NengoDL's own builder trains these neurons as their rates (spikes only in
+    inference); registered for `nengo.RegularSpiking` in NengoDL's table of neuron
+    builders, this one makes training spike-aware in every build.
+    """
+
+    spiking = False  # the same step in training and inference
+
+    def step(self, J, dt, voltage):
+        voltage = voltage + J * dt
+        n_spikes = floor_straight_through(voltage)
+        return n_spikes * self.alpha, voltage - n_spikes
+
+
+SimNeuronsBuilder.TF_NEURON_IMPL[nengo.RegularSpiking] = SpikeAwareRegularSpikingBuilder
 
 
 @Builder.register(SimLMU)
