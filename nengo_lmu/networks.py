@@ -156,7 +156,7 @@ class DelayNetwork(nengo.Network):
       SVD of their product, ``T^-1`` formed directly). The minimum-noise realization
       stays well conditioned (``cond(T)`` 42 at order 32, 97 at order 1024, default
       input class; ``benchmarks/delay_network_orders.py``).
-    - **Readouts from the filtered state.** Every output is read from `state`, the
+    - **Readouts from the filtered state.** Every output is read from ``state``, the
       synapse-filtered decoded state that the ensembles receive (the state of the
       system, by Principle 3), never from the spiking decoded values: the spike noise
       is filtered by ``synapse`` without adding delay.
@@ -209,7 +209,7 @@ class DelayNetwork(nengo.Network):
     output : nengo.Node
         The decoded ``u(t - theta)``; `add_output` decodes other delays.
     state : nengo.Node
-        The state of `system` in the network (filtered, as the ensembles receive it).
+        The state of ``system`` in the network (filtered, as the ensembles receive it).
     state_ensembles : list of nengo.Ensemble
         One ensemble per state dimension.
     system : LinearSystem
