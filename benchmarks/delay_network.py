@@ -3,6 +3,8 @@ plain Nengo networks (numbers quoted in README).
 
 Run: ``.venv/bin/python benchmarks/delay_network.py`` (10-15 minutes on 2 cores).
 Prints the table and writes ``benchmarks/results/delay_network_curve.png``.
+``--delay-network-rows`` prints only the ideal memory and the table's
+``nengo_lmu.DelayNetwork`` rows (no baselines, no curve).
 
 The benchmark (issue 3): delay by theta = 1 s, order 6, band-limited white noise with a
 1 Hz cutoff and RMS 0.3, 100 neurons per dimension with max rates U(100, 120) Hz,
@@ -17,6 +19,7 @@ code with `nengo_lmu.DelayNetwork`.
 """
 
 import pathlib
+import sys
 import time
 
 import matplotlib
@@ -174,7 +177,11 @@ VARIANTS = {
 }
 
 
-def table():
+def is_delay_network_row(label):
+    return "DelayNetwork" in label or label.startswith("  ...")
+
+
+def table(delay_network_rows_only=False):
     ideal = [run(ideal_memory, None, seed) for seed in SEEDS]
     print(
         f"ideal order-{ORDER} memory (LegendreDelay synapse, no neurons): NRMSE "
@@ -184,6 +191,8 @@ def table():
     print(f"NRMSE, mean +- std over seeds {SEEDS.start}-{SEEDS.stop - 1}:")
     print(f"{'network':52s}" + "".join(f"{name:>25s}" for name in names))
     for label, make in VARIANTS.items():
+        if delay_network_rows_only and not is_delay_network_row(label):
+            continue
         cells = []
         for neuron_type in NEURON_TYPES.values():
             errors = [run(make, neuron_type, seed) for seed in SEEDS]
@@ -245,5 +254,8 @@ def curve(ideal):
 
 if __name__ == "__main__":
     start = time.time()
-    curve(table())
+    if "--delay-network-rows" in sys.argv:  # the nengo_lmu.DelayNetwork rows only
+        table(delay_network_rows_only=True)
+    else:
+        curve(table())
     print(f"({time.time() - start:.0f} s)")

@@ -321,7 +321,16 @@ class DelayNetwork(nengo.Network):
                 nengo.Connection(ens, decoded[k], synapse=None, solver=self.solver)
             probe = nengo.Probe(decoded)
         with nengo.Simulator(net, dt=self.dt, progress_bar=False) as sim:
-            sim.run_steps(len(x))
+            try:
+                sim.run_steps(len(x))
+            except FloatingPointError as e:
+                raise ValidationError(
+                    f"The neurons cannot be simulated at dt={self.dt} ({e}; for "
+                    "nengo.LIF, dt must be well below tau_rc); use a smaller dt, other "
+                    "neurons, or calibrate=False",
+                    attr="dt",
+                    obj=self,
+                ) from None
         x_f = self.synapse.filt(x, dt=self.dt)
         error = self.synapse.filt(sim.data[probe], dt=self.dt) - x_f
         step = np.diff(x_f, axis=0, prepend=0)

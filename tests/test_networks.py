@@ -232,6 +232,15 @@ def test_bad_parameters_raise(kwargs, attr):
     assert info.value.attr == attr
 
 
+def test_neurons_that_cannot_run_at_dt_raise():
+    """LIF neurons (tau_rc 20 ms) at dt = 1 s: nengo's LIF step fails while the lead
+    is measured; the error names dt instead of a deep FloatingPointError."""
+    with nengo.Network():
+        with pytest.raises(ValidationError, match="calibrate=False") as info:
+            DelayNetwork(10, 784.0, 4, dt=1.0, neuron_type=nengo.LIF())
+    assert info.value.attr == "dt"
+
+
 @pytest.mark.parametrize("delays", [-0.1, 1.1, [0, 0.5, 2.0], np.nan])
 def test_delays_outside_the_window_raise(delays):
     with nengo.Network():
