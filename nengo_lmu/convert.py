@@ -3,6 +3,7 @@
 import inspect
 import json
 import pathlib
+import zipfile
 
 import nengo
 import numpy as np
@@ -428,9 +429,12 @@ def load_weights(path):
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {name: f[name] for name in f.files}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ValidationError(
-            f"Cannot read {path} as a nengo_lmu weights file (.npz): {e}", attr="path"
+            f"Cannot read {path} as a nengo_lmu weights file ({e}): expected a "
+            "complete .npz written by nengo_lmu (nengo-lmu train / import-keras, "
+            "convert.save_weights); a truncated or partly copied file cannot be read",
+            attr="path",
         ) from e
     kwargs = {}
     for name, value in data.items():

@@ -52,6 +52,13 @@ def predict(
             f"Must have shape (n, steps, {net.input.size_out}) (got {x.shape})",
             attr="x",
         )
+    finite = np.isfinite(x).all(axis=(1, 2))
+    if not finite.all():
+        raise ValidationError(
+            f"Must be finite: sequence {np.argmin(finite)} (of {len(x)}) holds NaN or "
+            "inf, which would make its scores NaN",
+            attr="x",
+        )
     if backend not in BACKENDS:
         raise ValidationError(
             f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}",
