@@ -307,7 +307,9 @@ def _task_arguments(command, with_task=True):
     command.add_argument(
         "--data",
         default=None,
-        help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
+        help="MNIST: a data directory or an mnist.npz (default: $NENGO_LMU_DATA, else "
+        "../shared/data, else Keras' cache $KERAS_HOME/datasets/mnist.npz, else "
+        "downloaded there by Keras)",
     )
     command.add_argument("--backend", choices=("nengo_dl", "nengo"), default="nengo_dl")
     command.add_argument(
