@@ -386,80 +386,71 @@ def load_weights(path):
     return kwargs
 
 
-def load_keras_model(path):
-    """Read a saved Keras model of a keras-lmu layer and a dense readout.
+def keras_network(path, **kwargs):
+    """A Nengo network equivalent to a saved Keras model of keras-lmu layers.
 
     Parameters
     ----------
     path : str or Path
-        A model saved by Keras (``model.save``: ``.keras``, ``.h5`` or a SavedModel
-        directory) whose layers are one keras-lmu layer (see `from_keras_lmu`; the last
-        output only) and one ``Dense`` readout (linear or softmax: the class is the
-        same), besides inputs.
+        A Keras 3 ``.keras`` archive (read without Keras 3), a Keras 2.12 ``.keras``,
+        ``.h5`` or SavedModel, or a ``.npz`` from ``nengo-lmu import-keras``, holding
+        a chain of the layers in `.interop.SUPPORTED`: keras-lmu ``LMU``,
+        ``LMUFeedforward`` or ``RNN(LMUCell)`` layers (stacked with
+        ``return_sequences=True``), ``Dense``, ``Dropout``, ``InputLayer``.
+    **kwargs
+        ``label``, ``seed`` of the network.
+
+    Returns
+    -------
+    StackedModel
+        With ``.input`` and ``.probe`` (the model's output); `.train.predict` returns
+        what Keras' ``predict`` does. Simulate it with ``dt=1`` (θ in steps).
+    """
+    from nengo_lmu.interop import model_layers, read_keras_model
+    from nengo_lmu.stacked import StackedModel  # pylint: disable=cyclic-import
+
+    layers, input_d, sequence_output = model_layers(read_keras_model(path))
+    return StackedModel(layers, input_d, sequence_output, **kwargs)
+
+
+def load_keras_model(path):
+    """Read a saved Keras classifier of one keras-lmu layer and a dense readout.
+
+    Parameters
+    ----------
+    path : str or Path
+        A saved Keras model (see `keras_network`) whose layers are one keras-lmu
+        layer (the last output only) and one linear or softmax ``Dense`` readout
+        (the class is the same), besides inputs and dropout.
 
     Returns
     -------
     dict
         ``SequenceClassifier(**kwargs)`` builds the model (scores are the readout's
-        logits); simulate it with ``dt=1``.
+        logits); simulate it with ``dt=1``. Other models: `keras_network`.
     """
-    try:
-        import keras_lmu  # pylint: disable=import-outside-toplevel
-    except ImportError as e:
-        raise ImportError(
-            "Importing Keras models needs keras-lmu: pip install -c constraints.txt "
-            "-e '.[tests]'"
-        ) from e
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.interop import model_layers, read_keras_model
 
-    path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No saved Keras model at {path}")
-    try:
-        model = tf.keras.models.load_model(
-            path,
-            custom_objects={
-                "LMU": keras_lmu.LMU,
-                "LMUCell": keras_lmu.LMUCell,
-                "LMUFeedforward": keras_lmu.LMUFeedforward,
-            },
-            compile=False,
-        )
-    except (OSError, ValueError) as e:
+    layers, _, sequence_output = model_layers(read_keras_model(path))
+    kinds = [layer["type"] for layer in layers]
+    if kinds != ["LMU", "Dense"] or sequence_output:
         raise ValidationError(
-            f"Cannot load {path} as a saved Keras model: {e}", attr="path"
-        ) from e
-    layers = [
-        layer
-        for layer in model.layers
-        if not isinstance(layer, tf.keras.layers.InputLayer)
-    ]
-    if len(layers) != 2 or not isinstance(layers[1], tf.keras.layers.Dense):
-        raise ValidationError(
-            f"{path} must hold a keras-lmu layer followed by a Dense readout (found "
-            f"{', '.join(type(layer).__name__ for layer in layers)})",
+            f"{path} must hold a keras-lmu layer (return_sequences=False) followed by "
+            f"a Dense readout (found {', '.join(kinds)}"
+            f"{', with sequence output' if sequence_output else ''}); "
+            "convert.keras_network builds any stack of LMU and Dense layers",
             attr="path",
         )
     lmu, readout = layers
-    if getattr(lmu, "return_sequences", False):
-        raise ValidationError(
-            "The keras-lmu layer must return its last output only "
-            "(return_sequences=False)",
-            attr="path",
-        )
-    if readout.activation.__name__ not in ("linear", "softmax"):
+    if readout["activation"] not in ("linear", "softmax"):
         raise ValidationError(
             f"The readout's activation must be linear or softmax (got "
-            f"{readout.activation.__name__})",
+            f"{readout['activation']})",
             attr="path",
         )
-    kwargs = from_keras_lmu(lmu)
-    kernel = np.array(readout.kernel, dtype=np.float64)
-    kwargs.update(
-        n_classes=kernel.shape[1],
-        readout_kernel=kernel.T,
-        readout_bias=None
-        if readout.bias is None
-        else np.array(readout.bias, dtype=np.float64),
+    return dict(
+        lmu["kwargs"],
+        n_classes=readout["kernel"].shape[0],
+        readout_kernel=readout["kernel"],
+        readout_bias=readout["bias"],
     )
-    return kwargs

@@ -6,5 +6,10 @@ into a `KerasModel`; `keras_layers.model_layers` maps its layers onto the layers
 `.StackedModel`.
 """
 
-from nengo_lmu.interop.keras_files import KerasLayer, KerasModel, read_keras_model
+from nengo_lmu.interop.keras_files import (
+    KerasLayer,
+    KerasModel,
+    read_keras_model,
+    save_keras_model,
+)
 from nengo_lmu.interop.keras_layers import SUPPORTED, model_layers

@@ -8,7 +8,8 @@ Formats:
 - Keras 2.12's ``.keras`` (``save_format="keras_v3"``: the same zip, with
   ``_layer_checkpoint_dependencies/<folder>/...``), read the same way;
 - Keras 2.12's legacy HDF5 (``.h5``: ``model_config`` and named weights), with h5py;
-- a SavedModel directory, loaded by the pinned TensorFlow (Keras 2.12, keras-lmu).
+- a SavedModel directory, loaded by the pinned TensorFlow (Keras 2.12, keras-lmu);
+- a ``.npz`` written by `save_keras_model` (``nengo-lmu import-keras``).
 
 Each layer becomes a `KerasLayer`: its class, config, and its arrays under the names
 of `keras_layers` (``kernel``, ``bias``, ``theta_inv``, ``recurrent_kernel`` of the
@@ -54,8 +55,8 @@ def read_keras_model(path):
     Parameters
     ----------
     path : str or Path
-        A ``.keras`` archive (Keras 3 or 2.12), a legacy ``.h5``, or a SavedModel
-        directory.
+        A ``.keras`` archive (Keras 3 or 2.12), a legacy ``.h5``, a SavedModel
+        directory, or a ``.npz`` from `save_keras_model`.
 
     Returns
     -------
@@ -72,6 +73,8 @@ def read_keras_model(path):
         return _read_saved_model(path)
     if not path.is_file():
         raise FileNotFoundError(f"No saved Keras model at {path}")
+    if path.suffix == ".npz":
+        return _read_npz(path)
     if zipfile.is_zipfile(path):
         return _read_archive(path)
     import h5py  # pylint: disable=import-outside-toplevel
@@ -376,3 +379,77 @@ def keras_object_layer(layer):
         k: np.array(v, dtype=np.float64) for k, v in variables.items() if v is not None
     }
     return KerasLayer(type(layer).__name__, layer.get_config(), weights, ())
+
+
+NPZ_KEY = "keras_model"
+"""The key of the layers' configs in a `save_keras_model` file."""
+
+
+def save_keras_model(path, model):
+    """Write a `KerasModel` (configs and arrays) to a ``.npz`` file, which
+    `read_keras_model` reads back (no Keras needed)."""
+    arrays = {
+        f"layers/{i}/{name}": value
+        for i, layer in enumerate(model.layers)
+        for name, value in layer.weights.items()
+    }
+    arrays[NPZ_KEY] = json.dumps(
+        [
+            dict(class_name=layer.class_name, config=layer.config, inbound=layer.inbound)
+            for layer in model.layers
+        ],
+        default=str,
+    )
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+
+
+def is_keras_npz(path):
+    """Whether ``path`` is a ``.npz`` written by `save_keras_model`."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return NPZ_KEY in f.files
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False
+
+
+def _read_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if NPZ_KEY not in f.files:
+                raise ValidationError(
+                    f"{path} is not a Keras model written by nengo_lmu "
+                    "(save_keras_model, nengo-lmu import-keras): it has no "
+                    f"{NPZ_KEY!r}",
+                    attr="path",
+                )
+            layers = json.loads(str(f[NPZ_KEY]))
+            arrays = {
+                name: f[name].astype(np.float64)
+                for name in f.files
+                if name != NPZ_KEY
+            }
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValidationError(
+            f"Cannot read {path} as a .npz Keras model written by nengo_lmu ({e}): "
+            "expected a complete file from nengo-lmu import-keras",
+            attr="path",
+        ) from e
+    return KerasModel(
+        [
+            KerasLayer(
+                layer["class_name"],
+                layer["config"],
+                {
+                    name.split("/")[-1]: value
+                    for name, value in arrays.items()
+                    if name.startswith(f"layers/{i}/")
+                },
+                tuple(layer["inbound"]),
+            )
+            for i, layer in enumerate(layers)
+        ],
+        path,
+        "nengo_lmu .npz",
+    )
