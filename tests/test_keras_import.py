@@ -207,3 +207,59 @@ def test_saved_keras_model_import(tmp_path, fmt):
     two_dense.save(tmp_path / "bad.keras")
     with pytest.raises(nengo.exceptions.ValidationError, match="keras-lmu layer"):
         load_keras_model(tmp_path / "bad.keras")
+
+
+@pytest.mark.parametrize("fmt", ["keras_v3", "h5", "tf"])
+def test_keras2_formats_stacked(tmp_path, fmt):
+    """Keras 2.12's formats of a stacked model (a Sequential: LMU, dropout,
+    RNN(LMUCell) with every connection and a trainable theta, Dense layers) give
+    Keras' outputs at every step (1e-5 relative) through keras_network."""
+    from nengo_lmu.convert import keras_network
+    from nengo_lmu.interop import read_keras_model
+    from nengo_lmu.train import predict
+
+    rng = np.random.RandomState(5)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((T, INPUT_D)),
+            keras_lmu.LMU(
+                2,
+                ORDER,
+                THETA,
+                tf.keras.layers.SimpleRNNCell(UNITS),
+                input_to_hidden=True,
+                use_bias=True,
+                return_sequences=True,
+            ),
+            tf.keras.layers.Dropout(0.3),
+            tf.keras.layers.RNN(
+                keras_lmu.LMUCell(
+                    1,
+                    ORDER,
+                    THETA,
+                    tf.keras.layers.Dense(3, activation="tanh"),
+                    trainable_theta=True,
+                    hidden_to_memory=True,
+                    memory_to_memory=True,
+                    input_to_hidden=True,
+                ),
+                return_sequences=True,
+            ),
+            tf.keras.layers.Dense(2, activation="sigmoid"),
+        ]
+    )
+    for w in model.weights:
+        w.assign(rng.uniform(-0.6, 0.6, size=w.shape))
+    x = rng.uniform(-1, 1, size=(2, T, INPUT_D)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    path = tmp_path / {"keras_v3": "m.keras", "h5": "m.h5", "tf": "m"}[fmt]
+    model.save(path, save_format=fmt)
+    assert read_keras_model(path).format == {
+        "keras_v3": "Keras 2 .keras",
+        "h5": "Keras 2 .h5",
+        "tf": "SavedModel",
+    }[fmt]
+    net = keras_network(path)
+    actual = predict(net, x)
+    assert actual.shape == expected.shape == (2, T, 2)
+    assert np.abs(actual - expected).max() < 1e-5 * np.abs(expected).max()
