@@ -1,4 +1,4 @@
-"""keras-lmu 0.7 layers converted to nengo_lmu networks give Keras' outputs (1e-5)."""
+"""keras-lmu 0.9 layers converted to nengo_lmu networks give Keras' outputs (1e-5)."""
 
 import nengo
 import numpy as np
@@ -173,7 +173,9 @@ def test_unsupported_layers():
         from_keras_lmu(layer)
     lstm = keras_lmu.LMU(1, ORDER, THETA, tf.keras.layers.LSTMCell(UNITS))
     lstm(tf.zeros((1, T, INPUT_D)))
-    with pytest.raises(ValidationError, match="hidden cell LSTMCell .use SimpleRNNCell or Dense"):
+    with pytest.raises(
+        ValidationError, match="hidden cell LSTMCell .use SimpleRNNCell or Dense"
+    ):
         from_keras_lmu(lstm)
 
 
@@ -202,11 +204,20 @@ def test_saved_keras_model_import(tmp_path, fmt):
     assert np.allclose(predict(net, x), model.predict(x, verbose=0), atol=1e-5)
 
     two_dense = tf.keras.Model(
-        inputs, tf.keras.layers.Dense(2)(tf.keras.layers.Dense(3)(inputs[:, -1]))
+        inputs, tf.keras.layers.Dense(2)(tf.keras.layers.Dense(3)(inputs))
     )
     two_dense.save(tmp_path / "bad.keras")
-    with pytest.raises(nengo.exceptions.ValidationError, match="keras-lmu layer"):
+    with pytest.raises(
+        nengo.exceptions.ValidationError, match="must hold a keras-lmu layer"
+    ):
         load_keras_model(tmp_path / "bad.keras")
+    sliced = tf.keras.Model(inputs, tf.keras.layers.Dense(2)(inputs[:, -1]))
+    sliced.save(tmp_path / "sliced.keras")
+    with pytest.raises(
+        nengo.exceptions.ValidationError,
+        match=r"\(SlicingOpLambda\) is not supported.* Supported layers: InputLayer",
+    ):
+        load_keras_model(tmp_path / "sliced.keras")
 
 
 @pytest.mark.parametrize("fmt", ["keras_v3", "h5", "tf"])
