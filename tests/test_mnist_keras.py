@@ -76,7 +76,8 @@ def test_offline_error(nowhere):
     message = str(e.value)
     assert f"{path} does not exist" in message
     assert "URL fetch failure" in message
-    assert f"Put Keras' mnist.npz (sha256 {data.KERAS_MNIST_SHA256}) at {path}" in message
+    sha = data.KERAS_MNIST_SHA256
+    assert f"Put Keras' mnist.npz (sha256 {sha}) at {path}" in message
     assert "NENGO_LMU_DATA" in message
 
 

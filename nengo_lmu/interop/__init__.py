@@ -13,3 +13,12 @@ from nengo_lmu.interop.keras_files import (
     save_keras_model,
 )
 from nengo_lmu.interop.keras_layers import SUPPORTED, model_layers
+
+__all__ = [
+    "KerasLayer",
+    "KerasModel",
+    "SUPPORTED",
+    "model_layers",
+    "read_keras_model",
+    "save_keras_model",
+]

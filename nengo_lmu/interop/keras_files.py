@@ -103,14 +103,14 @@ def _base_class(class_name):
 
 def _model_layer_configs(config):
     """The layer configs of a Sequential or Functional model config."""
-    if _base_class(config.get("class_name", "")) not in ("Sequential", "Functional",
-                                                        "Model"):
+    model_class = _base_class(config.get("class_name", ""))
+    if model_class not in ("Sequential", "Functional", "Model"):
         raise ValidationError(
             f"Expected a Sequential or Functional model (got "
             f"{config.get('class_name')!r})",
             attr="path",
         )
-    return config["config"]["layers"], _base_class(config["class_name"])
+    return config["config"]["layers"], model_class
 
 
 def _inbound(layer_config):
@@ -119,11 +119,8 @@ def _inbound(layer_config):
 
     def walk(item):
         if isinstance(item, dict):
-            history = item.get("config", {}).get("keras_history") if (
-                item.get("class_name") == "__keras_tensor__"
-            ) else None
-            if history:
-                names.append(history[0])
+            if item.get("class_name") == "__keras_tensor__":  # Keras 3
+                names.append(item["config"]["keras_history"][0])
             else:
                 for value in item.values():
                     walk(value)
@@ -144,21 +141,19 @@ def _snake_case(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _hidden_config(class_name, config):
-    """The config of the hidden cell of an LMU layer (None if not an LMU)."""
-    if class_name == "RNN":
-        config = config.get("cell", {}).get("config", {})
-    return (config.get("hidden_cell") or {}).get("config")
-
-
 def _lmu_cell_config(class_name, config):
     """The config holding the LMU options (an RNN's cell's), or None."""
     if class_name == "RNN":
         cell = config.get("cell", {})
-        return cell.get("config") if _base_class(cell.get("class_name", "")) == (
-            "LMUCell"
-        ) else None
+        is_lmu = _base_class(cell.get("class_name", "")) == "LMUCell"
+        return cell.get("config") if is_lmu else None
     return config if class_name in ("LMU", "LMUFeedforward") else None
+
+
+def _hidden_config(class_name, config):
+    """The config of the hidden cell of an LMU layer (None if not an LMU)."""
+    cell = _lmu_cell_config(class_name, config) or {}
+    return (cell.get("hidden_cell") or {}).get("config")
 
 
 def _positional_names(class_name, config):
@@ -319,7 +314,7 @@ def _named_weights(named, class_name, config):
 def _read_saved_model(path):
     """A SavedModel directory, loaded by TensorFlow's Keras (with keras-lmu)."""
     try:
-        import keras_lmu  # pylint: disable=import-outside-toplevel,unused-import
+        import keras_lmu  # noqa: F401  # pylint: disable=unused-import (registers)
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
     except ImportError as e:
         raise ImportError(
@@ -395,7 +390,11 @@ def save_keras_model(path, model):
     }
     arrays[NPZ_KEY] = json.dumps(
         [
-            dict(class_name=layer.class_name, config=layer.config, inbound=layer.inbound)
+            dict(
+                class_name=layer.class_name,
+                config=layer.config,
+                inbound=layer.inbound,
+            )
             for layer in model.layers
         ],
         default=str,
