@@ -28,3 +28,14 @@ def plots(request):
     path = pathlib.Path(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def restore_nengo_precision():
+    """Restore nengo.rc's float precision after the test: NengoDL 3.6 sets it to its
+    own dtype while it builds a model and leaves it there when the build raises."""
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    bits = nengo.rc.get("precision", "bits")
+    yield
+    nengo.rc.set("precision", "bits", bits)
