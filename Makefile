@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow test-nengo4 docs
+.PHONY: setup demo test test-slow test-nengo4 docs keras3-fixtures
 
 setup: $(STAMP)
 
@@ -40,3 +40,12 @@ test-nengo4:
 	.venv-nengo4/bin/python -m pip install --quiet -c .venv-nengo4.txt pip setuptools wheel
 	.venv-nengo4/bin/python -m pip install --quiet -c .venv-nengo4.txt -e ".[all]"
 	.venv-nengo4/bin/python -m pytest -n 2 -p no:cacheprovider
+
+# Keras 3 fixtures (tests/keras3): small keras-lmu models saved by real Keras 3, with
+# their outputs, made in a scratch environment (TensorFlow 2.19, Keras 3, keras-lmu
+# 0.9: tests/keras3/requirements.txt), never the pinned one
+KERAS3_VENV ?= .venv-keras3
+keras3-fixtures:
+	$(PYTHON) -m venv $(KERAS3_VENV)
+	$(KERAS3_VENV)/bin/python -m pip install --quiet -r tests/keras3/requirements.txt
+	$(KERAS3_VENV)/bin/python tests/keras3/make_fixtures.py

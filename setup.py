@@ -9,7 +9,7 @@ root = pathlib.Path(__file__).parent
 version = runpy.run_path(str(root / "nengo_lmu" / "version.py"))["version"]
 
 dl_requires = ["nengo-dl>=3.6,<3.7", "tensorflow>=2.10,<2.13", "h5py"]
-tests_requires = ["pytest>=7", "pytest-xdist", "keras-lmu>=0.7,<0.8"]
+tests_requires = ["pytest>=7", "pytest-xdist", "keras-lmu>=0.9,<0.10"]
 tasks_requires = ["scikit-learn>=1.0"]  # psDigits
 # papermill runs the notebooks (tests/test_notebooks.py); ipykernel provides the
 # "python3" Jupyter kernel; ipython < 8.23: see constraints.txt

@@ -138,11 +138,15 @@ def _report(net, x, y, args, label):
 
 
 def _evaluate(args):
-    from nengo_lmu.convert import load_weights
+    from nengo_lmu.convert import keras_network, load_weights
     from nengo_lmu.hybrid import to_spiking
+    from nengo_lmu.interop.keras_files import is_keras_npz
     from nengo_lmu.lmu import SequenceClassifier
 
-    net = SequenceClassifier(**load_weights(args.weights))
+    if is_keras_npz(args.weights):  # a stacked model from import-keras
+        net = keras_network(args.weights)
+    else:
+        net = SequenceClassifier(**load_weights(args.weights))
     if args.spiking:
         net = to_spiking(net, **_conversion(args))
     _, _, x, y = _classification_task(args)
@@ -265,10 +269,22 @@ def _plot_losses(losses, path, task):
 
 def _import_keras(args):
     from nengo_lmu.convert import load_keras_model, load_paper_weights, save_weights
+    from nengo_lmu.interop import model_layers, read_keras_model, save_keras_model
 
     if args.model.suffix in (".h5", ".hdf5") and _is_paper_file(args.model):
         kwargs = load_paper_weights(args.model)
     else:
+        model = read_keras_model(args.model)
+        layers, _, sequence_output = model_layers(model)
+        if [layer["type"] for layer in layers] != ["LMU", "Dense"] or sequence_output:
+            save_keras_model(args.out, model)
+            print(
+                f"imported {args.model} ({model.format}): "
+                + ", ".join(layer["type"] for layer in layers)
+                + (", sequence output" if sequence_output else "")
+            )
+            print(f"weights written to {args.out.resolve()}")
+            return
         kwargs = load_keras_model(args.model)
     save_weights(args.out, kwargs)
     print(
@@ -321,7 +337,9 @@ def _task_arguments(command, with_task=True):
     command.add_argument(
         "--data",
         default=None,
-        help="data directory (default: $NENGO_LMU_DATA, else ../shared/data)",
+        help="MNIST: a data directory or an mnist.npz (default: $NENGO_LMU_DATA, else "
+        "../shared/data, else Keras' cache $KERAS_HOME/datasets/mnist.npz, else "
+        "downloaded there by Keras)",
     )
     command.add_argument("--backend", choices=("nengo_dl", "nengo"), default="nengo_dl")
     command.add_argument(
@@ -457,8 +475,10 @@ def parser():
         "import-keras",
         help="convert Keras LMU weights into a nengo_lmu weights file",
         description="Read the LMU paper's Keras weights (.hdf5) or a saved Keras model "
-        "(a keras-lmu layer and a Dense readout) and write nengo_lmu weights (.npz) "
-        "for 'nengo-lmu evaluate' and 'train --init'.",
+        "(Keras 3 or 2.12 .keras, .h5 or SavedModel: a chain of keras-lmu layers, "
+        "Dense and Dropout layers) and write nengo_lmu weights (.npz) for 'nengo-lmu "
+        "evaluate' (and, for one keras-lmu layer and a Dense readout, 'train "
+        "--init').",
         epilog="example: nengo-lmu import-keras "
         "../shared/data/lmu-paper/psMNIST-standard.hdf5 --out outputs/paper.npz",
     )

@@ -3,6 +3,7 @@
 import inspect
 import json
 import pathlib
+import zipfile
 
 import nengo
 import numpy as np
@@ -140,7 +141,7 @@ KERAS_ACTIVATIONS = {  # Keras activation name -> LMU hidden_neurons (None: iden
 def from_keras_lmu(layer):
     """`.LMU` arguments equivalent to a trained keras-lmu layer.
 
-    Supports keras-lmu 0.7's ``LMU`` (both its recurrent and its FFT feed-forward
+    Supports keras-lmu 0.9's ``LMU`` (both its recurrent and its FFT feed-forward
     implementation), ``LMUFeedforward`` and ``RNN(LMUCell)``, with a
     ``SimpleRNNCell`` or ``Dense`` hidden cell (activation tanh, relu, sigmoid or
     linear), any ``memory_d``, ``input_to_hidden``, ``hidden_to_memory``,
@@ -148,7 +149,8 @@ def from_keras_lmu(layer):
     (``trainable_theta=True``, which learns 1 / θ) stays trainable: the `.LMU`
     learns ``dt / θ`` (the same value, as ``dt = 1``), starting from the layer's
     trained θ, with the layer's discretizer. The layer must be built. keras-lmu
-    counts θ in steps: simulate the network with ``dt=1``.
+    counts θ in steps: simulate the network with ``dt=1``. Saved models: see
+    `keras_network`.
 
     Parameters
     ----------
@@ -162,100 +164,27 @@ def from_keras_lmu(layer):
     import keras_lmu  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    from nengo_lmu.interop import keras_files, keras_layers
+
     inner = layer.layer if isinstance(layer, keras_lmu.LMU) else layer
-    if isinstance(inner, tf.keras.layers.RNN) and isinstance(
-        inner.cell, keras_lmu.LMUCell
+    if not (
+        isinstance(inner, keras_lmu.LMUFeedforward)
+        or isinstance(inner, tf.keras.layers.RNN)
+        and isinstance(inner.cell, keras_lmu.LMUCell)
     ):
-        lmu = inner.cell
-        A, B = _keras_cell_memory(lmu)
-    elif isinstance(inner, keras_lmu.LMUFeedforward):
-        lmu = inner
-        A, B = _keras_cell_memory(inner.delay_layer.cell)
-    else:
         raise ValidationError(
-            f"Must be a keras_lmu.LMU, keras_lmu.LMUFeedforward or RNN(LMUCell) layer "
-            f"(got {type(layer).__name__})",
+            f"Must be a built keras_lmu.LMU, keras_lmu.LMUFeedforward or "
+            f"RNN(LMUCell) layer (got {type(layer).__name__}"
+            f"{'' if getattr(layer, 'built', False) else ', not built'})",
             attr="layer",
         )
-    if not getattr(lmu, "built", False) or A is None:
+    described = keras_files.keras_object_layer(layer)
+    if "hidden_kernel" not in described.weights:
         raise ValidationError(
             "The layer must be built (call it on an input)", attr="layer"
         )
-    cell = lmu.hidden_cell
-    if not isinstance(cell, (tf.keras.layers.SimpleRNNCell, tf.keras.layers.Dense)):
-        raise ValidationError(
-            f"Hidden cell {type(cell).__name__} is not supported; use SimpleRNNCell or "
-            "Dense",
-            attr="hidden_cell",
-        )
-    activation = cell.activation.__name__
-    if activation not in KERAS_ACTIVATIONS:
-        raise ValidationError(
-            f"Activation {activation!r} is not supported; use one of "
-            f"{', '.join(KERAS_ACTIVATIONS)}",
-            attr="activation",
-        )
-
-    def value(weight):
-        return None if weight is None else np.array(weight, dtype=np.float64)
-
-    memory_d, order = lmu.memory_d, lmu.order
-    trainable_theta = getattr(lmu, "trainable_theta", False)
-    n_memory = memory_d * order
-    W = value(cell.kernel)  # (h_in, units): rows [memory, input if input_to_hidden]
-    units = W.shape[1]
-    hidden_to_memory = getattr(lmu, "hidden_to_memory", False)
-    memory_to_memory = getattr(lmu, "memory_to_memory", False)
-    E = value(lmu.kernel)  # (input_d [+ units], memory_d), or None for the identity
-    if E is None:
-        input_d = memory_d
-        input_encoders = np.eye(memory_d)
-    else:
-        input_d = E.shape[0] - (units if hidden_to_memory else 0)
-        input_encoders = E[:input_d].T
-    kwargs = dict(
-        units=units,
-        order=order,
-        theta=float(lmu.theta),
-        input_d=input_d,
-        memory_d=memory_d,
-        hidden_neurons=KERAS_ACTIVATIONS[activation](),
-        input_encoders=input_encoders,
-        hidden_encoders=E[input_d:].T if hidden_to_memory else None,
-        memory_encoders=value(lmu.recurrent_kernel).T if memory_to_memory else None,
-        memory_bias=value(lmu.bias),
-        input_kernel=W[n_memory:].T if lmu.input_to_hidden else None,
-        hidden_kernel=(
-            value(cell.recurrent_kernel).T
-            if isinstance(cell, tf.keras.layers.SimpleRNNCell)
-            else None
-        ),
-        memory_kernel=W[:n_memory].T,
-        hidden_bias=value(cell.bias),
-        **(
-            dict(method=lmu.discretizer, dt=1.0)
-            if trainable_theta
-            else dict(
-                memory_system=LinearSystem(
-                    A, B, np.ones((1, order)), 0, analog=False, dt=1.0
-                )
-            )
-        ),
-    )
-    kwargs["trainable"] = [
-        k
-        for k in LMU_WEIGHTS
-        if kwargs[k] is not None and not (k == "input_encoders" and E is None)
-    ] + (["theta"] if trainable_theta else [])
-    return kwargs
-
-
-def _keras_cell_memory(cell):
-    """The discrete (A, B) an LMUCell with a fixed θ steps (stored transposed), or
-    None, None if it is not built."""
-    if cell.A is None:
-        return None, None
-    return np.array(cell.A, dtype=np.float64).T, np.array(cell.B, dtype=np.float64).T
+    options = keras_layers.lmu_options(described)
+    return keras_layers.lmu_kwargs(options, described.weights)
 
 
 def _trained(conn, name):
@@ -457,9 +386,12 @@ def load_weights(path):
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {name: f[name] for name in f.files}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ValidationError(
-            f"Cannot read {path} as a nengo_lmu weights file (.npz): {e}", attr="path"
+            f"Cannot read {path} as a nengo_lmu weights file ({e}): expected a "
+            "complete .npz written by nengo_lmu (nengo-lmu train / import-keras, "
+            "convert.save_weights); a truncated or partly copied file cannot be read",
+            attr="path",
         ) from e
     kwargs = {}
     for name, value in data.items():
@@ -483,80 +415,71 @@ def load_weights(path):
     return kwargs
 
 
-def load_keras_model(path):
-    """Read a saved Keras model of a keras-lmu layer and a dense readout.
+def keras_network(path, **kwargs):
+    """A Nengo network equivalent to a saved Keras model of keras-lmu layers.
 
     Parameters
     ----------
     path : str or Path
-        A model saved by Keras (``model.save``: ``.keras``, ``.h5`` or a SavedModel
-        directory) whose layers are one keras-lmu layer (see `from_keras_lmu`; the last
-        output only) and one ``Dense`` readout (linear or softmax: the class is the
-        same), besides inputs.
+        A Keras 3 ``.keras`` archive (read without Keras 3), a Keras 2.12 ``.keras``,
+        ``.h5`` or SavedModel, or a ``.npz`` from ``nengo-lmu import-keras``, holding
+        a chain of the layers in `.interop.SUPPORTED`: keras-lmu ``LMU``,
+        ``LMUFeedforward`` or ``RNN(LMUCell)`` layers (stacked with
+        ``return_sequences=True``), ``Dense``, ``Dropout``, ``InputLayer``.
+    **kwargs
+        ``label``, ``seed`` of the network.
+
+    Returns
+    -------
+    StackedModel
+        With ``.input`` and ``.probe`` (the model's output); `.train.predict` returns
+        what Keras' ``predict`` does. Simulate it with ``dt=1`` (θ in steps).
+    """
+    from nengo_lmu.interop import model_layers, read_keras_model
+    from nengo_lmu.stacked import StackedModel  # pylint: disable=cyclic-import
+
+    layers, input_d, sequence_output = model_layers(read_keras_model(path))
+    return StackedModel(layers, input_d, sequence_output, **kwargs)
+
+
+def load_keras_model(path):
+    """Read a saved Keras classifier of one keras-lmu layer and a dense readout.
+
+    Parameters
+    ----------
+    path : str or Path
+        A saved Keras model (see `keras_network`) whose layers are one keras-lmu
+        layer (the last output only) and one linear or softmax ``Dense`` readout
+        (the class is the same), besides inputs and dropout.
 
     Returns
     -------
     dict
         ``SequenceClassifier(**kwargs)`` builds the model (scores are the readout's
-        logits); simulate it with ``dt=1``.
+        logits); simulate it with ``dt=1``. Other models: `keras_network`.
     """
-    try:
-        import keras_lmu  # pylint: disable=import-outside-toplevel
-    except ImportError as e:
-        raise ImportError(
-            "Importing Keras models needs keras-lmu: pip install -c constraints.txt "
-            "-e '.[tests]'"
-        ) from e
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.interop import model_layers, read_keras_model
 
-    path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No saved Keras model at {path}")
-    try:
-        model = tf.keras.models.load_model(
-            path,
-            custom_objects={
-                "LMU": keras_lmu.LMU,
-                "LMUCell": keras_lmu.LMUCell,
-                "LMUFeedforward": keras_lmu.LMUFeedforward,
-            },
-            compile=False,
-        )
-    except (OSError, ValueError) as e:
+    layers, _, sequence_output = model_layers(read_keras_model(path))
+    kinds = [layer["type"] for layer in layers]
+    if kinds != ["LMU", "Dense"] or sequence_output:
         raise ValidationError(
-            f"Cannot load {path} as a saved Keras model: {e}", attr="path"
-        ) from e
-    layers = [
-        layer
-        for layer in model.layers
-        if not isinstance(layer, tf.keras.layers.InputLayer)
-    ]
-    if len(layers) != 2 or not isinstance(layers[1], tf.keras.layers.Dense):
-        raise ValidationError(
-            f"{path} must hold a keras-lmu layer followed by a Dense readout (found "
-            f"{', '.join(type(layer).__name__ for layer in layers)})",
+            f"{path} must hold a keras-lmu layer (return_sequences=False) followed by "
+            f"a Dense readout (found {', '.join(kinds)}"
+            f"{', with sequence output' if sequence_output else ''}); "
+            "convert.keras_network builds any stack of LMU and Dense layers",
             attr="path",
         )
     lmu, readout = layers
-    if getattr(lmu, "return_sequences", False):
-        raise ValidationError(
-            "The keras-lmu layer must return its last output only "
-            "(return_sequences=False)",
-            attr="path",
-        )
-    if readout.activation.__name__ not in ("linear", "softmax"):
+    if readout["activation"] not in ("linear", "softmax"):
         raise ValidationError(
             f"The readout's activation must be linear or softmax (got "
-            f"{readout.activation.__name__})",
+            f"{readout['activation']})",
             attr="path",
         )
-    kwargs = from_keras_lmu(lmu)
-    kernel = np.array(readout.kernel, dtype=np.float64)
-    kwargs.update(
-        n_classes=kernel.shape[1],
-        readout_kernel=kernel.T,
-        readout_bias=None
-        if readout.bias is None
-        else np.array(readout.bias, dtype=np.float64),
+    return dict(
+        lmu["kwargs"],
+        n_classes=readout["kernel"].shape[0],
+        readout_kernel=readout["kernel"],
+        readout_bias=readout["bias"],
     )
-    return kwargs

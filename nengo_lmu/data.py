@@ -1,12 +1,16 @@
-"""MNIST and permuted sequential MNIST (psMNIST), read from a local data directory.
+"""MNIST and permuted sequential MNIST (psMNIST).
 
-Nothing is downloaded: the official MNIST files must already be in the data directory
-(see `data_dir`), and each file is checked against its published size and md5.
+`load_mnist` finds MNIST the Keras way: in the data directory (see `data_dir`: the four
+official IDX files, each checked against its published size and md5, or an
+``mnist.npz``), else in Keras' dataset cache (``$KERAS_HOME/datasets/mnist.npz``,
+default ``~/.keras``, checked against Keras' sha256), else it downloads it there with
+``tf.keras.datasets.mnist.load_data``.
 """
 
 import gzip
 import hashlib
 import os
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +19,8 @@ from nengo.exceptions import ValidationError
 
 DATA_DIR_ENV = "NENGO_LMU_DATA"
 DEFAULT_DATA_DIR = Path("..", "shared", "data")
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+"""The sha256 of Keras' ``mnist.npz`` (as in ``keras/datasets/mnist.py``)."""
 
 
 class MnistFile(NamedTuple):
@@ -134,16 +140,25 @@ def _read_mnist_file(directory, file):
 
 
 def load_mnist(path=None):
-    """Load MNIST from the four official IDX gzip files.
+    """Load MNIST, found the Keras way.
 
-    Each file is checked against its published size and md5 (this takes about 30 ms
-    for all four files).
+    In this order:
+
+    1. the data directory: ``path``, else ``$NENGO_LMU_DATA`` (an error if either is
+       given but holds no MNIST), else ``../shared/data`` if it holds MNIST. In it (or
+       in its ``mnist/``): the four official IDX gzip files, each checked against its
+       published size and md5 (about 30 ms for all four), or an ``mnist.npz`` as
+       Keras writes it (checked by its arrays' shapes and types);
+    2. Keras' dataset cache, `keras_mnist_file` (``$KERAS_HOME/datasets/mnist.npz``,
+       default ``~/.keras/datasets/mnist.npz``), checked against Keras' sha256;
+    3. a download into that cache by ``tf.keras.datasets.mnist.load_data`` (with
+       Keras' progress bar).
 
     Parameters
     ----------
     path : str or Path, optional
-        The data directory (containing ``mnist/``) or the ``mnist/`` directory itself.
-        If None, found as described in `data_dir`.
+        The data directory (containing ``mnist/``), the ``mnist/`` directory itself,
+        or an ``mnist.npz`` file.
 
     Returns
     -------
@@ -154,15 +169,109 @@ def load_mnist(path=None):
     Raises
     ------
     FileNotFoundError
-        If the data directory or an MNIST file is missing.
+        If the given data directory or an MNIST file in it is missing, or MNIST is in
+        no place above and cannot be downloaded (offline).
     ValueError
-        If a file does not have the published size and md5, or is not valid IDX.
+        If a file does not have the published size and md5, or is not valid IDX or
+        MNIST npz.
     """
-    directory = data_dir(path)
-    if (directory / "mnist").is_dir():
-        directory = directory / "mnist"
+    if path is not None and Path(path).suffix == ".npz":
+        return _read_mnist_npz(Path(path))
+    if path is not None or os.environ.get(DATA_DIR_ENV):
+        return _read_mnist_dir(data_dir(path))
+    default = _mnist_dir(DEFAULT_DATA_DIR)
+    if (default / MNIST_FILES["x_train"].name).is_file() or (
+        default / "mnist.npz"
+    ).is_file():
+        return _read_mnist_dir(default)
+    return _keras_mnist()
+
+
+def _mnist_dir(directory):
+    """``directory/mnist`` if that is a directory, else ``directory``."""
+    return directory / "mnist" if (directory / "mnist").is_dir() else directory
+
+
+def _read_mnist_dir(directory):
+    """MNIST from the IDX files in ``directory`` (or its ``mnist/``), else from its
+    ``mnist.npz``."""
+    directory = _mnist_dir(directory)
+    npz = directory / "mnist.npz"
+    if npz.is_file() and not (directory / MNIST_FILES["x_train"].name).is_file():
+        return _read_mnist_npz(npz)
     data = {key: _read_mnist_file(directory, file) for key, file in MNIST_FILES.items()}
     return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+def _read_mnist_npz(path):
+    """MNIST from an ``mnist.npz`` with Keras' arrays, checked by shape and type."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"MNIST file {path} not found: expected an mnist.npz as Keras writes it"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {key: f[key] for key in MNIST_FILES if key in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"Cannot read MNIST file {path} as .npz: {e}") from e
+    for key, file in MNIST_FILES.items():
+        found = data.get(key)
+        if found is None or found.shape != file.shape or found.dtype != np.uint8:
+            raise ValueError(
+                f"MNIST file {path} is not Keras' mnist.npz: expected {key} of shape "
+                f"{file.shape} and type uint8, found "
+                + ("none" if found is None else f"{found.shape} {found.dtype}")
+            )
+    return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+def keras_mnist_file():
+    """Where Keras caches MNIST: ``$KERAS_HOME/datasets/mnist.npz`` (``KERAS_HOME``
+    defaults to ``~/.keras``)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
+    return Path(home).expanduser() / "datasets" / "mnist.npz"
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _keras_mnist():
+    """MNIST from Keras' cache (if its sha256 is Keras'), else downloaded there."""
+    path = keras_mnist_file()
+    if path.is_file():
+        found = _sha256(path)
+        if found == KERAS_MNIST_SHA256:
+            return _read_mnist_npz(path)
+        problem = f"{path} has sha256 {found}, not Keras' {KERAS_MNIST_SHA256}"
+    else:
+        problem = f"{path} does not exist"
+    try:
+        _download_mnist(path)
+    except Exception as e:  # pylint: disable=broad-except
+        # Keras raises a bare Exception for a failed download, TensorFlow may be absent
+        raise FileNotFoundError(
+            f"MNIST not found: {DATA_DIR_ENV} is not set, ../shared/data holds no "
+            f"MNIST, {problem}, and downloading it with "
+            f"tf.keras.datasets.mnist.load_data failed ({type(e).__name__}: {e}). Put "
+            f"Keras' mnist.npz (sha256 {KERAS_MNIST_SHA256}) at {path}, or the four "
+            f"official IDX files ({', '.join(f.name for f in MNIST_FILES.values())}) "
+            f"in a directory named by {DATA_DIR_ENV}."
+        ) from e
+    return _read_mnist_npz(path)
+
+
+def _download_mnist(path):
+    """Download Keras' mnist.npz to ``path`` with Keras (progress bar, sha256)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # an absolute path: Keras' get_file keeps it (Keras 2 ignores KERAS_HOME)
+    tf.keras.datasets.mnist.load_data(path=str(path.absolute()))
 
 
 class PsMnist(NamedTuple):

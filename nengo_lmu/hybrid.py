@@ -24,6 +24,7 @@ from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay
 
 MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
@@ -108,9 +109,11 @@ def to_spiking(
 
     Parameters
     ----------
-    net : SequenceClassifier or LMU
+    net : SequenceClassifier or LMU or StackedModel
         The trained rate network: its weights must be arrays (given, or trained in
-        NengoDL and written back with ``sim.freeze_params(net)``).
+        NengoDL and written back with ``sim.freeze_params(net)``). A `.StackedModel`
+        (`.convert.keras_network`) gets spiking hidden units in every LMU (with the
+        ideal memory, no synapse).
     k, rate_scale, initial_voltage :
         The spiking hidden units (see `spiking_neurons`). The defaults (2 ticks per
         input step, at most 0.7 spikes per tick for Tanh units) keep the paper's
@@ -142,6 +145,10 @@ def to_spiking(
         spiking hidden units has a ``hidden_probe`` on their output (with its whole
         history in NengoDL) for `.train.predict` to count spikes.
     """
+    if isinstance(net, StackedModel):
+        return _stacked_to_spiking(
+            net, k, rate_scale, hidden, memory, synapse, initial_voltage, dt
+        )
     kwargs = network_kwargs(net)
     kwargs["dt"] = _time_step(kwargs, dt)
     rate_type = kwargs["hidden_neurons"]
@@ -203,6 +210,29 @@ def to_spiking(
             if conn.pre_obj is lmu.output:
                 conn.synapse = synapse
     return spiking
+
+
+def _stacked_to_spiking(
+    net, k, rate_scale, hidden, memory, synapse, initial_voltage, dt
+):
+    """`to_spiking` for a `.StackedModel`: spiking hidden units in every LMU (for
+    ``dt``, default 1: a Keras model counts θ in steps)."""
+    if (hidden, memory, synapse) != ("spiking", "ideal", None):
+        raise ValidationError(
+            "A StackedModel is converted with spiking hidden units, the ideal memory "
+            f"and no synapse (got hidden={hidden!r}, memory={memory!r}, "
+            f"synapse={synapse!r})",
+            attr="net",
+        )
+    return net.spiking_copy(
+        lambda rate_type: spiking_neurons(
+            rate_type,
+            1.0 if dt is None else dt,
+            k=k,
+            rate_scale=rate_scale,
+            initial_voltage=initial_voltage,
+        )
+    )
 
 
 def _time_step(kwargs, dt):

@@ -4,13 +4,14 @@ import nengo
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, EnumParam, IntParam
+from nengo.params import BoolParam, EnumParam
 from nengo.solvers import LstsqL2, SolverParam
 from nengo.synapses import LinearFilter, SynapseParam
 
 from nengo_lmu.memory import LinearSystemState
 from nengo_lmu.synapses import input_synapses, ss2sim, synapse_transfer_function
 from nengo_lmu.systems import (
+    CountParam,
     FiniteNumberParam,
     LegendreDelay,
     LinearSystem,
@@ -222,9 +223,9 @@ class DelayNetwork(nengo.Network):
         The neurons' lead in seconds (0 without calibration).
     """
 
-    n_neurons = IntParam("n_neurons", low=1, readonly=True)
+    n_neurons = CountParam("n_neurons", low=1, readonly=True)
     theta = FiniteNumberParam("theta", low=0, low_open=True, readonly=True)
-    order = IntParam("order", low=1, readonly=True)
+    order = CountParam("order", low=1, readonly=True)
     synapse = SynapseParam("synapse", optional=False, readonly=True)
     dt = FiniteNumberParam("dt", low=0, low_open=True, readonly=True)
     input_high = FiniteNumberParam("input_high", low=0, low_open=True, readonly=True)

@@ -18,6 +18,17 @@ from nengo.synapses import Synapse
 DISCRETIZE_METHODS = ("zoh", "euler", "bilinear")
 
 
+class CountParam(IntParam):
+    """A `nengo.params.IntParam` that also rejects bools (``True`` is not an order)."""
+
+    def coerce(self, instance, num):
+        if isinstance(num, (bool, np.bool_)):
+            raise ValidationError(
+                f"Must be an integer (got the bool {num})", attr=self.name, obj=instance
+            )
+        return super().coerce(instance, num)
+
+
 class FiniteNumberParam(NumberParam):
     """A `nengo.params.NumberParam` that also rejects ``inf`` and ``nan``."""
 
@@ -315,7 +326,7 @@ class LegendreDelay(LinearSystem):
     """
 
     theta = FiniteNumberParam("theta", low=0, low_open=True, readonly=True)
-    order = IntParam("order", low=1, readonly=True)
+    order = CountParam("order", low=1, readonly=True)
 
     def __init__(self, theta, order):
         self.theta = theta
@@ -370,7 +381,7 @@ class PadeDelay(LinearSystem):
     """
 
     theta = FiniteNumberParam("theta", low=0, low_open=True, readonly=True)
-    order = IntParam("order", low=1, readonly=True)
+    order = CountParam("order", low=1, readonly=True)
 
     def __init__(self, theta, order):
         self.theta = theta

@@ -20,6 +20,10 @@ def predict(
 ):
     """Class scores of a `.SequenceClassifier` after the last step of each sequence.
 
+    Also runs a `.StackedModel` (`.convert.keras_network`), returning what Keras'
+    ``predict`` returns: the output after the last step, or after every step for a
+    model with sequence output.
+
     Parameters
     ----------
     net : SequenceClassifier
@@ -42,6 +46,7 @@ def predict(
     Returns
     -------
     scores : (n, n_classes) ndarray
+        (n, steps, size_out) for a `.StackedModel` with sequence output.
     spikes_per_unit_step : float
         The mean number of spikes (of either sign) per hidden unit per input step; only
         with ``spikes=True``.
@@ -50,6 +55,13 @@ def predict(
     if x.ndim != 3 or x.shape[2] != net.input.size_out:
         raise ValidationError(
             f"Must have shape (n, steps, {net.input.size_out}) (got {x.shape})",
+            attr="x",
+        )
+    finite = np.isfinite(x).all(axis=(1, 2))
+    if not finite.all():
+        raise ValidationError(
+            f"Must be finite: sequence {np.argmin(finite)} (of {len(x)}) holds NaN or "
+            "inf, which would make its scores NaN",
             attr="x",
         )
     if backend not in BACKENDS:
@@ -85,6 +97,7 @@ def _batches(net, x, backend, dt, minibatch_size, spikes):
     """Yield (sequences done, scores, hidden outputs or None) batch by batch."""
     n = len(x)
     probes = [net.probe] + ([net.hidden_probe] if spikes else [])
+    every_step = getattr(net, "sequence_output", False)  # a `.StackedModel`'s
     if backend == "nengo_dl":
         import nengo_dl  # pylint: disable=import-outside-toplevel
 
@@ -101,7 +114,7 @@ def _batches(net, x, backend, dt, minibatch_size, spikes):
                 out = sim.predict_on_batch({net.input: batch})
                 yield (
                     start + size,
-                    out[net.probe][:size, -1],
+                    out[net.probe][:size] if every_step else out[net.probe][:size, -1],
                     out[probes[-1]][:size] if spikes else None,
                 )
     else:
@@ -112,7 +125,7 @@ def _batches(net, x, backend, dt, minibatch_size, spikes):
                 sim.run_steps(len(seq))
                 yield (
                     i + 1,
-                    sim.data[net.probe][-1:],
+                    sim.data[net.probe][None if every_step else slice(-1, None)],
                     sim.data[probes[-1]][None] if spikes else None,
                 )
 

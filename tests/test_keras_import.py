@@ -1,4 +1,4 @@
-"""keras-lmu 0.7 layers converted to nengo_lmu networks give Keras' outputs (1e-5)."""
+"""keras-lmu 0.9 layers converted to nengo_lmu networks give Keras' outputs (1e-5)."""
 
 import nengo
 import numpy as np
@@ -166,14 +166,16 @@ def test_trainable_theta_gradients(discretizer):
 def test_unsupported_layers():
     from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
 
-    with pytest.raises(ValidationError, match="Must be a keras_lmu.LMU"):
+    with pytest.raises(ValidationError, match="Must be a built keras_lmu.LMU"):
         from_keras_lmu(tf.keras.layers.Dense(3))
     layer = keras_layer("RNN", "rnn", 1, {})
-    with pytest.raises(ValidationError, match="must be built"):
+    with pytest.raises(ValidationError, match="must be built|not built"):
         from_keras_lmu(layer)
     lstm = keras_lmu.LMU(1, ORDER, THETA, tf.keras.layers.LSTMCell(UNITS))
     lstm(tf.zeros((1, T, INPUT_D)))
-    with pytest.raises(ValidationError, match="Hidden cell LSTMCell is not supported"):
+    with pytest.raises(
+        ValidationError, match="hidden cell LSTMCell .use SimpleRNNCell or Dense"
+    ):
         from_keras_lmu(lstm)
 
 
@@ -202,8 +204,73 @@ def test_saved_keras_model_import(tmp_path, fmt):
     assert np.allclose(predict(net, x), model.predict(x, verbose=0), atol=1e-5)
 
     two_dense = tf.keras.Model(
-        inputs, tf.keras.layers.Dense(2)(tf.keras.layers.Dense(3)(inputs[:, -1]))
+        inputs, tf.keras.layers.Dense(2)(tf.keras.layers.Dense(3)(inputs))
     )
     two_dense.save(tmp_path / "bad.keras")
-    with pytest.raises(nengo.exceptions.ValidationError, match="keras-lmu layer"):
+    with pytest.raises(
+        nengo.exceptions.ValidationError, match="must hold a keras-lmu layer"
+    ):
         load_keras_model(tmp_path / "bad.keras")
+    sliced = tf.keras.Model(inputs, tf.keras.layers.Dense(2)(inputs[:, -1]))
+    sliced.save(tmp_path / "sliced.keras")
+    with pytest.raises(
+        nengo.exceptions.ValidationError,
+        match=r"\(SlicingOpLambda\) is not supported.* Supported layers: InputLayer",
+    ):
+        load_keras_model(tmp_path / "sliced.keras")
+
+
+@pytest.mark.parametrize("fmt", ["keras_v3", "h5", "tf"])
+def test_keras2_formats_stacked(tmp_path, fmt):
+    """Keras 2.12's formats of a stacked model (a Sequential: LMU, dropout,
+    RNN(LMUCell) with every connection and a trainable theta, Dense layers) give
+    Keras' outputs at every step (1e-5 relative) through keras_network."""
+    from nengo_lmu.convert import keras_network
+    from nengo_lmu.interop import read_keras_model
+    from nengo_lmu.train import predict
+
+    rng = np.random.RandomState(5)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((T, INPUT_D)),
+            keras_lmu.LMU(
+                2,
+                ORDER,
+                THETA,
+                tf.keras.layers.SimpleRNNCell(UNITS),
+                input_to_hidden=True,
+                use_bias=True,
+                return_sequences=True,
+            ),
+            tf.keras.layers.Dropout(0.3),
+            tf.keras.layers.RNN(
+                keras_lmu.LMUCell(
+                    1,
+                    ORDER,
+                    THETA,
+                    tf.keras.layers.Dense(3, activation="tanh"),
+                    trainable_theta=True,
+                    hidden_to_memory=True,
+                    memory_to_memory=True,
+                    input_to_hidden=True,
+                ),
+                return_sequences=True,
+            ),
+            tf.keras.layers.Dense(2, activation="sigmoid"),
+        ]
+    )
+    for w in model.weights:
+        w.assign(rng.uniform(-0.6, 0.6, size=w.shape))
+    x = rng.uniform(-1, 1, size=(2, T, INPUT_D)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    path = tmp_path / {"keras_v3": "m.keras", "h5": "m.h5", "tf": "m"}[fmt]
+    model.save(path, save_format=fmt)
+    assert read_keras_model(path).format == {
+        "keras_v3": "Keras 2 .keras",
+        "h5": "Keras 2 .h5",
+        "tf": "SavedModel",
+    }[fmt]
+    net = keras_network(path)
+    actual = predict(net, x)
+    assert actual.shape == expected.shape == (2, T, 2)
+    assert np.abs(actual - expected).max() < 1e-5 * np.abs(expected).max()
