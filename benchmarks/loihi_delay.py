@@ -26,7 +26,7 @@ from nengo_lmu.backends.loihi import LoihiDelayNetwork
 from nengo_lmu.tasks import nrmse
 
 THETA, ORDER, HIGH, N_NEURONS, DT = 0.1, 3, 3.0, 128, 0.001
-SYNAPSE = 0.02
+SYNAPSE = 0.1
 OUT_FILTER = nengo.Lowpass(0.01)
 
 
