@@ -1,0 +1,1 @@
+"""Exchanging nengo_lmu networks with other frameworks."""
