@@ -57,8 +57,11 @@ def main():
     emulator = lambda net, **kw: nengo_loihi.Simulator(
         net, target="sim", remove_passthrough=False, **kw
     )
-    print(f"delay network: theta={THETA}, order {ORDER}, {HIGH} Hz white noise, "
-          f"{ORDER} x {N_NEURONS} LIF, synapse {args.synapse}, {args.seconds} s, seeds 0-{args.seeds - 1}")
+    print(
+        f"delay network: theta={THETA}, order {ORDER}, {HIGH} Hz white noise, "
+        f"{ORDER} x {N_NEURONS} LIF, synapse {args.synapse}, {args.seconds} s, "
+        f"seeds 0-{args.seeds - 1}"
+    )
     for name, simulator in [("reference simulator", nengo.Simulator),
                             ("Loihi emulator", emulator)]:
         start = time.time()

@@ -55,7 +55,8 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="This version of `nengo_ocl`")
-    for name, make in [("psMNIST LMU cell", psmnist_lmu), ("DelayNetwork", delay_network)]:
+    networks = [("psMNIST LMU cell", psmnist_lmu), ("DelayNetwork", delay_network)]
+    for name, make in networks:
         net, probe, dt = make()
         ref, ref_out = steps_per_second(nengo.Simulator, net, probe, dt, args.steps)
         fast, out = steps_per_second(ocl.Simulator, net, probe, dt, args.steps)

@@ -157,7 +157,10 @@ def plan_linear_system(queue, ops, data, sidx, dt):
     n_max = max(ns)
     lsize = min(n_max, queue.device.max_work_group_size, 256)
     text = Template(KERNEL).render(
-        n_max=n_max, lsize=lsize, STATE=KINDS["state"], FEEDTHROUGH=KINDS["feedthrough"]
+        n_max=n_max,
+        lsize=lsize,
+        STATE=KINDS["state"],
+        FEEDTHROUGH=KINDS["feedthrough"],
     )
     ints = lambda values: to_device(queue, np.ascontiguousarray(values, dtype=np.int32))
     floats = lambda values: to_device(queue, np.ascontiguousarray(values, dtype=np.float32))

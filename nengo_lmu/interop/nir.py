@@ -1,4 +1,4 @@
-"""Export a spiking `.DelayNetwork` to NIR (the Neuromorphic Intermediate Representation).
+"""Export a spiking `.DelayNetwork` to NIR, the Neuromorphic Intermediate Representation.
 
 NIR graphs are continuous-time, so the export maps the delay network's system onto its
 synapse with the continuous NEF Principle 3 (`.ss2sim` without ``dt``:
