@@ -9,9 +9,16 @@ connections, and for the delay network that leaves its output unconnected (it de
 the loop:
 
 - the recurrent connections go from ensemble to ensemble (``A_H``, the `.ss2sim`
-  mapping onto ``synapse``, which must be a `nengo.Lowpass`, the synapse of Loihi);
-- the input goes to each ensemble (``B_H``, through the input filter of
-  `.input_synapses`, applied on the host before the spikes cross to the chip);
+  mapping onto ``synapse``, which must be a `nengo.Lowpass`, the synapse of Loihi),
+  as full weight matrices (a weight solver), not through decode neurons, whose on/off
+  pairs carry values in [-1, 1] only and ``A_H``'s entries are larger;
+- the loop synapse that `.ss2sim` maps onto is the synapse followed by ``loop_delay``
+  steps, the extra delay of the chip's loop (measured by
+  ``benchmarks/loihi_delay.py``);
+- the input goes to each ensemble (``B_H``, through the input filters of
+  `.input_synapses`, applied on the host before the spikes cross to the chip), split
+  into as many equal connections as keep each within [-1, 1] for inputs up to
+  ``INPUT_MAX`` times ``input_rms``;
 - each output reads the state (the filtered ``A_H x + B_H u``) directly from the
   ensembles and the input, with the same synapses.
 
@@ -34,6 +41,13 @@ LOIHI_ENSEMBLES = {
 }
 """Ensemble arguments `LoihiDelayNetwork` uses unless given others."""
 
+LOOP_DELAY = 3
+"""Steps of delay that Loihi adds in the recurrent loop (beyond Nengo's synapse)."""
+
+INPUT_MAX = 3.5
+"""The largest input `LoihiDelayNetwork` sends to the chip unsaturated, in units of
+``input_rms``."""
+
 
 class LoihiDelayNetwork(DelayNetwork):
     """A `.DelayNetwork` whose connections nengo-loihi can put on the chip.
@@ -43,7 +57,16 @@ class LoihiDelayNetwork(DelayNetwork):
     constant). There is no ``state`` node (None); `add_output` decodes other delays.
     """
 
-    def __init__(self, n_neurons, theta, order, synapse=0.1, calibrate=False, **kwargs):
+    def __init__(
+        self,
+        n_neurons,
+        theta,
+        order,
+        synapse=0.1,
+        calibrate=False,
+        loop_delay=LOOP_DELAY,
+        **kwargs,
+    ):
         if not isinstance(synapse, (int, float, nengo.Lowpass)):
             raise ValidationError(
                 f"Loihi's synapses are nengo.Lowpass; got {synapse!r}",
@@ -53,7 +76,13 @@ class LoihiDelayNetwork(DelayNetwork):
         super().__init__(
             n_neurons, theta, order, synapse=synapse, calibrate=calibrate, **kwargs
         )
+        self.recurrent_solver = nengo.solvers.LstsqL2(
+            reg=getattr(self.solver, "reg", 0.01), weights=True
+        )
         loop = self._loop_synapse(self.lead / self.dt)
+        loop = nengo.LinearFilter(
+            loop.num, np.polymul(loop.den, np.eye(1, loop_delay + 1)[0]), analog=False
+        )
         self.mapped = ss2sim(self.system, loop, self.dt)
         self.input_filters = input_synapses(loop, self.dt)
         for conn in [c for c in self.connections if c.post_obj is self.state]:
@@ -70,21 +99,25 @@ class LoihiDelayNetwork(DelayNetwork):
         select = np.eye(self.order)[conn.pre_slice]
         matrix = np.asarray(getattr(conn.transform, "init", 1.0))
         readout = matrix.dot(select) if matrix.ndim == 2 else matrix * select
+        to_chip = isinstance(conn.post_obj, nengo.Ensemble)
         with self:
             for j, filt in enumerate(self.input_filters):
-                nengo.Connection(
-                    self.input,
-                    conn.post,
-                    transform=readout.dot(self.mapped.B[:, [j]]),
-                    synapse=filt,
-                )
+                transform = readout.dot(self.mapped.B[:, [j]])
+                # spikes carry values in [-1, 1] from the host to the chip: split a
+                # larger input into equal parts that fit
+                largest = np.max(np.abs(transform)) * INPUT_MAX * self.input_rms
+                parts = max(int(np.ceil(largest)), 1) if to_chip else 1
+                for _ in range(parts):
+                    nengo.Connection(
+                        self.input, conn.post, transform=transform / parts, synapse=filt
+                    )
             for k, ens in enumerate(self.state_ensembles):
                 nengo.Connection(
                     ens,
                     conn.post,
                     transform=readout.dot(self.mapped.A[:, [k]]),
                     synapse=self.synapse,
-                    solver=self.solver,
+                    solver=self.recurrent_solver if to_chip else self.solver,
                 )
 
     def add_output(self, delays, label=None):
