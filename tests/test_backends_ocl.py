@@ -15,10 +15,20 @@ from nengo_lmu.hybrid import spiking_neurons
 from nengo_lmu.lmu import LMU
 from reference import numpy_cell, random_weights
 
-pytest.importorskip("pyopencl", reason="nengo-ocl needs pyopencl (extra 'ocl')")
+cl = pytest.importorskip("pyopencl", reason="nengo-ocl needs pyopencl (extra 'ocl')")
 ocl = pytest.importorskip("nengo_lmu.backends.ocl", reason="needs nengo-ocl ('ocl')")
+try:
+    cl.get_platforms()
+except cl.Error:  # pragma: no cover
+    pytest.skip(
+        "no OpenCL driver: apt-get install pocl-opencl-icd ocl-icd-libopencl1",
+        allow_module_level=True,
+    )
 
-pytestmark = pytest.mark.filterwarnings("ignore:This version of `nengo_ocl`")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:This version of `nengo_ocl`"),
+    pytest.mark.filterwarnings("ignore:The .device_offset. argument"),
+]
 
 
 def run(net, simulator, probes, steps, dt=0.001):
