@@ -1,8 +1,8 @@
 """The delay network of Voelker's 2019 thesis, Table 7.1, on the Loihi emulator and the
-Nengo reference simulator (numbers quoted in README).
+Nengo reference simulator (numbers quoted in docs/backends.md).
 
-Run: ``python benchmarks/loihi_delay.py [--seconds T] [--seeds N]`` (an environment
-with the ``loihi`` extra).
+Run: ``python benchmarks/loihi_delay.py [--seconds T] [--seeds N] [--loop-delay K]``
+(an environment with the ``loihi`` extra).
 
 The benchmark: a delay of theta = 0.1 s, order 3, on band-limited white noise with a
 3 Hz cutoff (RMS 0.5, `nengo.processes.WhiteSignal`'s default), 3 x 128 LIF neurons,
@@ -24,7 +24,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu import DelayNetwork
-from nengo_lmu.backends.loihi import LOIHI_ENSEMBLES, LoihiDelayNetwork
+from nengo_lmu.backends.loihi import LOIHI_ENSEMBLES, LOOP_DELAY, LoihiDelayNetwork
 from nengo_lmu.tasks import nrmse
 
 THETA, ORDER, HIGH, N_NEURONS, DT = 0.1, 3, 3.0, 128, 0.001
@@ -55,6 +55,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--synapse", type=float, default=SYNAPSE)
+    parser.add_argument("--loop-delay", type=int, default=LOOP_DELAY)
     args = parser.parse_args()
     emulator = lambda net, **kw: nengo_loihi.Simulator(
         net, target="sim", remove_passthrough=False, **kw
@@ -67,7 +68,11 @@ def main():
     reference = functools.partial(DelayNetwork, **LOIHI_ENSEMBLES)
     runs = [
         ("DelayNetwork, reference simulator", nengo.Simulator, reference),
-        ("LoihiDelayNetwork, Loihi emulator", emulator, LoihiDelayNetwork),
+        (
+            f"LoihiDelayNetwork(loop_delay={args.loop_delay}), Loihi emulator",
+            emulator,
+            functools.partial(LoihiDelayNetwork, loop_delay=args.loop_delay),
+        ),
     ]
     for name, simulator, network in runs:
         start = time.time()
@@ -76,7 +81,7 @@ def main():
             for seed in range(args.seeds)
         ]
         print(
-            f"{name:34s} NRMSE {np.mean(errors):.4f} +- {np.std(errors):.4f} "
+            f"{name:48s} NRMSE {np.mean(errors):.4f} +- {np.std(errors):.4f} "
             f"(min {np.min(errors):.4f}, max {np.max(errors):.4f}; "
             f"{time.time() - start:.0f} s)",
             flush=True,

@@ -1,5 +1,5 @@
 """Throughput of nengo_lmu networks on nengo-ocl (OpenCL) and the reference simulator
-(numbers quoted in README).
+(numbers quoted in docs/backends.md).
 
 Run: ``python benchmarks/ocl_throughput.py [--steps N]`` (an environment with the
 ``ocl`` extra and an OpenCL driver; here PoCL on the CPU). Prints simulated steps per

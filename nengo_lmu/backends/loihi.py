@@ -42,7 +42,9 @@ LOIHI_ENSEMBLES = {
 """Ensemble arguments `LoihiDelayNetwork` uses unless given others."""
 
 LOOP_DELAY = 3
-"""Steps of delay that Loihi adds in the recurrent loop (beyond Nengo's synapse)."""
+"""Steps of delay that Loihi adds in the recurrent loop (beyond Nengo's synapse); 3
+was the best of 0, 1, 2, 3, 5 on the emulator (``benchmarks/loihi_delay.py
+--loop-delay K``)."""
 
 INPUT_MAX = 3.5
 """The largest input `LoihiDelayNetwork` sends to the chip unsaturated, in units of
