@@ -19,6 +19,14 @@ loihi_requires = ["nengo-loihi>=1.1,<1.2"]
 ocl_requires = ["nengo-ocl>=3.0,<3.1", "pyopencl"]  # and an OpenCL driver (PoCL)
 nir_requires = ["nir>=1.0.8,<1.1"]
 backends_requires = loihi_requires + ocl_requires + nir_requires
+# Sphinx builds docs/ (make docs); Sphinx < 9: see constraints.txt
+docs_requires = [
+    "sphinx>=8,<9",
+    "furo",
+    "myst-nb>=1",
+    "numpydoc>=1.6",
+    "sphinx-mathjax-offline",
+]
 
 setup(
     name="nengo-lmu",
@@ -37,11 +45,15 @@ setup(
         "loihi": loihi_requires,
         "ocl": ocl_requires,
         "nir": nir_requires,
-        "all": dl_requires
-        + tasks_requires
-        + tests_requires
-        + notebooks_requires
-        + backends_requires,
+        "docs": docs_requires,
+        "all": (
+            dl_requires
+            + tasks_requires
+            + tests_requires
+            + notebooks_requires
+            + docs_requires
+            + backends_requires
+        ),
     },
     entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
     license="MIT",
