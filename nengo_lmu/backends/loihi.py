@@ -43,7 +43,7 @@ LOIHI_ENSEMBLES = {
 
 LOOP_DELAY = 3
 """Steps of delay that Loihi adds in the recurrent loop (beyond Nengo's synapse); 3
-was the best of 0, 1, 2, 3, 5 on the emulator (``benchmarks/loihi_delay.py
+was the best of 0-5 on the emulator (``benchmarks/loihi_delay.py
 --loop-delay K``)."""
 
 INPUT_MAX = 3.5
