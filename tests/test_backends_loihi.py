@@ -55,6 +55,8 @@ def test_runs_on_the_emulator():
     assert error < 0.9
 
 
-def test_non_lowpass_synapse_is_a_clear_error():
+def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValidationError, match="Lowpass"):
         LoihiDelayNetwork(10, THETA, ORDER, synapse=nengo.Alpha(0.1))
+    with pytest.raises(ValidationError, match="integer >= 0"):
+        LoihiDelayNetwork(10, THETA, ORDER, loop_delay=-1)

@@ -56,7 +56,9 @@ class LoihiDelayNetwork(DelayNetwork):
 
     Takes the arguments of `.DelayNetwork` (``calibrate`` defaults to False and the
     ensembles to `LOIHI_ENSEMBLES`); ``synapse`` must be a `nengo.Lowpass` (or a time
-    constant). There is no ``state`` node (None); `add_output` decodes other delays.
+    constant); ``loop_delay`` (an integer >= 0, default `LOOP_DELAY`) is the number of
+    steps of delay the chip adds in the recurrent loop, which the mapping accounts for.
+    There is no ``state`` node (None); `add_output` decodes other delays.
     """
 
     def __init__(
@@ -73,6 +75,10 @@ class LoihiDelayNetwork(DelayNetwork):
             raise ValidationError(
                 f"Loihi's synapses are nengo.Lowpass; got {synapse!r}",
                 attr="synapse",
+            )
+        if not (isinstance(loop_delay, (int, np.integer)) and loop_delay >= 0):
+            raise ValidationError(
+                f"Must be an integer >= 0 (got {loop_delay!r})", attr="loop_delay"
             )
         kwargs = dict(LOIHI_ENSEMBLES, **kwargs)
         super().__init__(
