@@ -32,7 +32,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks import DelayNetwork
-from nengo_lmu.synapses import input_synapses, ss2sim
+from nengo_lmu.synapses import input_synapses, ss2sim, synapse_transfer_function
 from nengo_lmu.systems import legendre_readout
 
 LOIHI_ENSEMBLES = {
@@ -88,9 +88,13 @@ class LoihiDelayNetwork(DelayNetwork):
             reg=getattr(self.solver, "reg", 0.01), weights=True
         )
         loop = self._loop_synapse(self.lead / self.dt)
-        loop = nengo.LinearFilter(
-            loop.num, np.polymul(loop.den, np.eye(1, loop_delay + 1)[0]), analog=False
-        )
+        if loop_delay > 0:  # the loop, then z^-loop_delay
+            num, den = synapse_transfer_function(loop, self.dt)  # lowest power first
+            loop = nengo.LinearFilter(
+                np.trim_zeros(num[::-1], "f"),
+                np.polymul(den[::-1], np.eye(1, loop_delay + 1)[0]),
+                analog=False,
+            )
         self.mapped = ss2sim(self.system, loop, self.dt)
         self.input_filters = input_synapses(loop, self.dt)
         for conn in [c for c in self.connections if c.post_obj is self.state]:
