@@ -14,6 +14,11 @@ tasks_requires = ["scikit-learn>=1.0"]  # psDigits
 # papermill runs the notebooks (tests/test_notebooks.py); ipykernel provides the
 # "python3" Jupyter kernel; ipython < 8.23: see constraints.txt
 notebooks_requires = ["papermill>=2.4", "ipykernel>=6", "ipython>=8,<8.23"]
+# other backends (nengo_lmu.backends) and NIR export (nengo_lmu.interop.nir)
+loihi_requires = ["nengo-loihi>=1.1,<1.2"]
+ocl_requires = ["nengo-ocl>=3.0,<3.1", "pyopencl"]  # and an OpenCL driver (PoCL)
+nir_requires = ["nir>=1.0.8,<1.1"]
+backends_requires = loihi_requires + ocl_requires + nir_requires
 # Sphinx builds docs/ (make docs); Sphinx < 9: see constraints.txt
 docs_requires = [
     "sphinx>=8,<9",
@@ -37,6 +42,9 @@ setup(
         "tasks": tasks_requires,
         "tests": tests_requires,
         "notebooks": notebooks_requires,
+        "loihi": loihi_requires,
+        "ocl": ocl_requires,
+        "nir": nir_requires,
         "docs": docs_requires,
         "all": (
             dl_requires
@@ -44,6 +52,7 @@ setup(
             + tests_requires
             + notebooks_requires
             + docs_requires
+            + backends_requires
         ),
     },
     entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
