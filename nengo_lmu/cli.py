@@ -124,11 +124,13 @@ def _report(net, x, y, args, label):
         progress_bar=not args.quiet,
         spikes=hasattr(net, "hidden_probe"),
     )
-    scores, spikes = result if isinstance(result, tuple) else (result, None)
+    scores, spikes = result if isinstance(result, tuple) else (result, {})
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
     print(f"{label}: correct {correct}/{len(y)}")
-    if spikes is not None:
-        print(f"spikes per unit per input step: {spikes:.2f}")
+    for population, stats in spikes.items():
+        if population == "hidden":
+            print(f"spikes per unit per input step: {stats.total:.2f}")
+        print(f"{population} spikes: {stats}")
     return correct / len(y)
 
 
