@@ -333,8 +333,8 @@ def _spiking_arguments(command):
         "--rate-scale",
         type=_positive(float),
         default=0.7,
-        help="spikes per tick at the unit rate (the defaults stay within one spike "
-        "per unit per input step on psMNIST)",
+        help="spikes per tick at the unit rate (the defaults give about one spike, "
+        "positive or negative, per unit per input step on psMNIST, on average)",
     )
     group.add_argument(
         "--memory",
