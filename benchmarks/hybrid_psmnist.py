@@ -18,7 +18,7 @@ last 10,000, as in the paper):
 5. the fully spiking variant (spiking memory too) on the first ``--n-full`` images;
 6. accuracy against spikes per hidden unit per input step for k = 1, 2, 4, 10 ticks
    per input step and several rate scales (untuned weights, first ``--n-curve`` test
-   images; table and PNG in benchmarks/results/).
+   images; table and PNG in benchmarks/results/; ``--n-curve 0`` skips it).
 
 Spike statistics (`nengo_lmu.train.SpikeStats`) are measured from the hidden units'
 spike counts: mean positive and negative spikes per unit per input step, the largest
@@ -159,8 +159,9 @@ for epoch, rate in enumerate(rates):
     candidates.append(tuned)
     validation.append(val_accuracy)
     print(
-        f"  after {epoch + 1} epochs (Adam {rate:.2g}, {time.perf_counter() - t0:.0f} s, "
-        f"training loss {history['loss'][0]:.4f}): validation accuracy "
+        f"  after {epoch + 1} epochs (Adam {rate:.2g}, "
+        f"{time.perf_counter() - t0:.0f} s, training loss {history['loss'][0]:.4f}): "
+        "validation accuracy "
         f"{val_accuracy:.4f}",
         flush=True,
     )
@@ -215,6 +216,8 @@ except (ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
     print(f"\nfully spiking (a DelayNetwork for the memory): cannot be built: {e}")
 
 n = args.n_curve
+if n == 0:
+    raise SystemExit("curve skipped (--n-curve 0)")
 curve_rate = np.mean(np.argmax(rate_scores[:n], 1) == y_test[:n])
 print(
     f"\nspiking hidden units, ideal memory, paper weights (untuned); first {n} test "
