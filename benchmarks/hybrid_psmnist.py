@@ -1,7 +1,7 @@
 """Hybrid mode on psMNIST: the paper's model with spiking hidden units (numbers in README).
 
-Run: ``.venv/bin/python benchmarks/hybrid_psmnist.py [--data DIR]`` (one to two hours
-on 2 cores with the defaults). With the paper's pretrained weights and preprocessing
+Run: ``.venv/bin/python benchmarks/hybrid_psmnist.py [--data DIR]`` (long with the
+defaults; the options below make it smaller). With the paper's pretrained weights and preprocessing
 (training set: the first 50,000 of the permuted training images, validation set: the
 last 10,000, as in the paper):
 
@@ -217,7 +217,8 @@ except (ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
 
 n = args.n_curve
 if n == 0:
-    raise SystemExit("curve skipped (--n-curve 0)")
+    print("curve skipped (--n-curve 0)")
+    raise SystemExit
 curve_rate = np.mean(np.argmax(rate_scores[:n], 1) == y_test[:n])
 print(
     f"\nspiking hidden units, ideal memory, paper weights (untuned); first {n} test "
