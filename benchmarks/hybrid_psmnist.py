@@ -1,9 +1,9 @@
 """Hybrid mode on psMNIST: the paper's model with spiking hidden units (numbers in README).
 
 Run: ``.venv/bin/python benchmarks/hybrid_psmnist.py [--data DIR]`` (long with the
-defaults; the options below make it smaller). With the paper's pretrained weights and preprocessing
-(training set: the first 50,000 of the permuted training images, validation set: the
-last 10,000, as in the paper):
+defaults; the options below make it smaller). With the paper's pretrained weights and
+preprocessing (training set: the first 50,000 of the permuted training images,
+validation set: the last 10,000, as in the paper):
 
 1. the rate network and the conversion defaults (k 2, rate_scale 0.7) on the test
    images (the first ``--n-test``);
