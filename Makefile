@@ -1,10 +1,11 @@
 # Fresh machine:  `make demo` sets up .venv with the pinned stack, trains an LMU on psDigits
-#                 and runs it spiking; `make test` sets up .venv and runs the test suite.
+#                 and runs it spiking; `make test` sets up .venv and runs the test suite;
+#                 `make docs` builds the documentation into docs/_build/html.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow test-nengo4
+.PHONY: setup demo test test-slow test-nengo4 docs
 
 setup: $(STAMP)
 
@@ -24,6 +25,13 @@ test: setup
 
 test-slow: setup
 	$(VENV)/bin/python -m pytest -n 2 --durations=10 --slow
+
+# a clean build (-E), warnings as errors (-W); the notebooks are shown, not executed;
+# then screenshots of the index, the API and a notebook page (where chromium exists)
+docs: setup
+	rm -rf docs/_build
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/sphinx-build -E -W --keep-going -b html docs docs/_build/html
+	$(VENV)/bin/python docs/check_render.py docs/_build/html docs/_build/screenshots
 
 # the suite on nengo 4.1 instead of the pinned 3.2 (see README, "Why nengo 3.2")
 test-nengo4:

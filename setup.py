@@ -14,6 +14,14 @@ tasks_requires = ["scikit-learn>=1.0"]  # psDigits
 # papermill runs the notebooks (tests/test_notebooks.py); ipykernel provides the
 # "python3" Jupyter kernel; ipython < 8.23: see constraints.txt
 notebooks_requires = ["papermill>=2.4", "ipykernel>=6", "ipython>=8,<8.23"]
+# Sphinx builds docs/ (make docs); Sphinx < 9: see constraints.txt
+docs_requires = [
+    "sphinx>=8,<9",
+    "furo",
+    "myst-nb>=1",
+    "numpydoc>=1.6",
+    "sphinx-mathjax-offline",
+]
 
 setup(
     name="nengo-lmu",
@@ -29,7 +37,14 @@ setup(
         "tasks": tasks_requires,
         "tests": tests_requires,
         "notebooks": notebooks_requires,
-        "all": dl_requires + tasks_requires + tests_requires + notebooks_requires,
+        "docs": docs_requires,
+        "all": (
+            dl_requires
+            + tasks_requires
+            + tests_requires
+            + notebooks_requires
+            + docs_requires
+        ),
     },
     entry_points={"console_scripts": ["nengo-lmu=nengo_lmu.cli:main"]},
     license="MIT",

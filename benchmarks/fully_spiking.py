@@ -23,7 +23,7 @@ warnings.filterwarnings("ignore", message="No GPU support detected")
 data = psdigits()
 x, y = data.x_test, data.y_test.ravel()
 net = SequenceClassifier(
-    n_classes=10, units=128, order=6, theta=64.0, input_d=1, seed=0
+    n_classes=10, units=128, order=6, theta=64.0, input_d=1, dt=1.0, seed=0
 )
 fit(
     net,

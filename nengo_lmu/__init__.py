@@ -19,3 +19,20 @@ from nengo_lmu.systems import (  # noqa: E402
     PadeDelay,
     legendre_readout,
 )
+
+__all__ = [
+    "HAS_NENGO_DL",
+    "LinearSystem",
+    "LegendreDelay",
+    "PadeDelay",
+    "legendre_readout",
+    "LinearSystemState",
+    "LegendreMemory",
+    "ss2sim",
+    "input_synapses",
+    "DelayNetwork",
+    "LMU",
+    "Dense",
+    "SequenceClassifier",
+    "to_spiking",
+]

@@ -24,9 +24,12 @@ from nengo.builder import Builder, Operator, Signal
 from nengo.builder.network import build_network
 from nengo.builder.operator import Reset
 from nengo.builder.processes import SimProcess
+from nengo.exceptions import ConfigError, ValidationError
 
+from nengo_lmu import compat
 from nengo_lmu.lmu import LMU, Dense
-from nengo_lmu.memory import LinearSystemState
+from nengo_lmu.memory import LegendreMemory, LinearSystemState
+from nengo_lmu.networks import DelayNetwork
 from nengo_lmu.systems import LinearSystem
 
 
@@ -34,8 +37,13 @@ class SimLinearSystem(SimProcess):
     """Step a `.LinearSystem` synapse or a `.LinearSystemState` process.
 
     Same signals and semantics as `nengo.builder.processes.SimProcess`, with the state
-    ``X`` of shape ``(input dimensions, order)``.
+    ``X`` of shape ``(input dimensions, order)`` and the model's time step ``dt``.
     """
+
+    def __init__(self, process, input, output, t, dt, **kwargs):
+        # pylint: disable=redefined-builtin
+        super().__init__(process, input, output, t, **kwargs)
+        self.dt = dt
 
     @property
     def outputs_state(self):
@@ -82,6 +90,7 @@ def build_linear_system(model, process, sig_in, sig_out=None, mode="set"):
             sig_in,
             sig_out,
             model.time,
+            model.dt,
             mode=mode,
             state=state,
             tag=str(process),
@@ -128,8 +137,8 @@ class SimLMU(Operator):
     weights : dict
         The weight signal of each of the LMU's connections, by name (read),
         including ``"A"`` and ``"B"`` or ``"theta"`` when those are trainable. A
-        scalar signal (as ``freeze_params`` writes a 1 x 1 weight) stands for a full
-        matrix of its value, except for ``"theta"``.
+        scalar signal (as ``freeze_params`` writes a 1 x 1 weight) is allowed only
+        for a 1 x 1 weight (see `_plain_weights`).
     weight_shapes : dict
         The (outputs, inputs) shape of each weight, by name.
     memory, hidden : Signal
@@ -143,6 +152,8 @@ class SimLMU(Operator):
         None for the identity.
     voltage : Signal or None
         The state ``v`` of `nengo.RegularSpiking` units (updated), else None.
+    dt : float
+        The model's time step.
     memory_process : LinearSystemState or None
         The memory node's process (its system gives ``A`` and ``B``; a
         `.LegendreMemory` with a theta input for a trainable theta), or None when the
@@ -162,10 +173,12 @@ class SimLMU(Operator):
         output,
         neuron_type,
         memory_process,
+        dt,
         voltage=None,
         tag=None,
     ):
         super().__init__(tag=tag)
+        self.dt = dt
         self.weights = weights
         self.weight_shapes = weight_shapes
         self.memory_d = memory_d
@@ -209,21 +222,59 @@ def _in_nengo_dl(model):
     )
 
 
-def _isolated(model, net, nodes, connections):
-    """True if ``net`` holds just ``nodes`` and the ``connections`` (a dict giving the
-    synapse each was made with), which still have that synapse and no function or
-    learning rule; and the rest of ``model`` connects to them only into ``net.input``
-    and from ``net.input`` and ``net.output``, and probes only the outputs of those."""
-    if set(net.all_objects) != set(nodes) | set(connections) or any(
-        conn.synapse != synapse
-        or conn.function is not None
-        or conn.learning_rule_type is not None
-        for conn, synapse in connections.items()
-    ):
+def _check_dt(model, net, reason):
+    """Raise a ValidationError if ``net`` was made for a ``dt`` other than the
+    model's."""
+    if net.dt is not None and not np.isclose(model.dt, net.dt, rtol=1e-9, atol=0):
+        raise ValidationError(
+            f"{net} was made for dt={net.dt} ({reason}), but is simulated with "
+            f"dt={model.dt}; make it with dt={model.dt}, or simulate with "
+            f"dt={net.dt}",
+            attr="dt",
+            obj=net,
+        )
+
+
+def _passthrough(node):
+    """True if ``node`` is a plain `nengo.Node` that passes its input on."""
+    return type(node) is nengo.Node and node.output is None
+
+
+def _constant_one(node):
+    """True if ``node`` is a plain `nengo.Node` that outputs the constant 1."""
+    return (
+        type(node) is nengo.Node
+        and isinstance(node.output, np.ndarray)
+        and np.array_equal(node.output, [1.0])
+    )
+
+
+def _plain_weights(conn, synapse):
+    """True if ``conn`` only multiplies by its weights: a `nengo.Dense` transform whose
+    value has the connection's full (outputs, inputs) shape (a scalar or vector value
+    means a diagonal, ``c I`` or ``diag(c)``), or a scalar on a 1 x 1 connection
+    (as ``freeze_params`` writes a 1 x 1 weight; scalar times the identity is then the
+    same 1 x 1 matrix); ``synapse``; no function; no learning rule. Solvers and eval
+    points do not apply (these connections never start at an ensemble)."""
+    shape = (conn.size_out, conn.size_in)
+    return (
+        type(conn.transform) is nengo.Dense
+        and conn.transform.init_shape in (shape, () if shape == (1, 1) else shape)
+        and conn.synapse == synapse
+        and conn.function is None
+        and not conn.learning_rule_type
+    )
+
+
+def _isolated(model, net, objects):
+    """True if ``net`` holds just ``objects``, and the rest of ``model`` connects to
+    them only into ``net.input`` and from ``net.input`` and ``net.output``, and probes
+    only the outputs of those."""
+    if set(net.all_objects) != set(objects):
         return False
-    inside = set(nodes) | set(connections) | {net.output}
+    inside = set(objects) | {net.output}
     readable = {net.input, net.output}
-    for conn in set(model.toplevel.all_connections) - set(connections):
+    for conn in set(model.toplevel.all_connections) - set(objects):
         if conn.pre_obj in inside - readable or conn.post_obj in inside - {net.input}:
             return False
     return all(
@@ -242,7 +293,80 @@ def _fuse(model, net, n_ops, op):
     reset_x = [
         o for o in model.operators[n_ops:] if isinstance(o, Reset) and o.dst is x
     ]
-    model.operators[n_ops:] = reset_x + [op]
+    compat.replace_operators(model, n_ops, reset_x + [op])
+
+
+def _network_path(top, net):
+    """The networks from ``top`` down to ``net`` (empty if ``net`` is not in it)."""
+    if top is net:
+        return [top]
+    for sub in top.networks:
+        path = _network_path(sub, net)
+        if path:
+            return [top] + path
+    return []
+
+
+def _bias_trainable(model, lmu):
+    """The trainable setting of the hidden neurons' bias (True, False, or None: not
+    set, so trainable), resolved as NengoDL resolves it: the innermost network config
+    that sets it for the neurons, else for the ensemble."""
+    configs = [net.config for net in _network_path(model.toplevel, lmu)]
+
+    def setting(obj):
+        value = None
+        for config in configs:
+            try:
+                here = config[obj].trainable
+            except (AttributeError, ConfigError):
+                here = None
+            value = value if here is None else here
+        return value
+
+    neurons = setting(lmu.hidden.neurons)
+    return setting(lmu.hidden) if neurons is None else neurons
+
+
+def _fusable_ensemble(model, lmu):
+    """True if `.SimLMU` computes the hidden ensemble's neurons: a type it computes
+    (any parameters), unit gain, zero bias that is not trained, no noise. (Encoders,
+    intercepts, max rates, radius and eval points do not apply: every connection goes
+    to the neurons.)"""
+    ens, built = lmu.hidden, model.params[lmu.hidden]
+    return (
+        type(ens) is nengo.Ensemble
+        and _fused_type(ens.neuron_type)
+        and ens.noise is None
+        and np.all(built.gain == 1)
+        and np.all(built.bias == 0)
+        and _bias_trainable(model, lmu) is False
+    )
+
+
+def _fusable_nodes(lmu):
+    """True if the LMU's nodes compute what `.SimLMU` assumes: passthrough nodes, a
+    constant 1, and a memory node stepping a `.LinearSystemState` (a passthrough
+    when A and B are connections)."""
+    memory = lmu.memory
+    if "A" in lmu.weight_connections:
+        memory_fusable = _passthrough(memory)
+    else:
+        memory_fusable = type(memory) is nengo.Node and type(memory.output) in (
+            LinearSystemState,
+            LegendreMemory,
+        )
+    others = [lmu.input, lmu.memory_input] + (
+        [] if isinstance(lmu.hidden, nengo.Ensemble) else [lmu.hidden]
+    )
+    return (
+        memory_fusable
+        and all(
+            _passthrough(n)
+            for n in others
+            if isinstance(n, nengo.Node) and n is not memory  # not a view of it
+        )
+        and (not hasattr(lmu, "one") or _constant_one(lmu.one))
+    )
 
 
 DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A")
@@ -251,30 +375,25 @@ DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A")
 
 def _fusable_lmu(model, lmu):
     """True if `.SimLMU` computes exactly what the objects of ``lmu`` (as built in
-    ``model``) compute."""
-    if type(lmu.hidden) is nengo.Ensemble:
-        built = model.params[lmu.hidden]
-        if (
-            not _fused_type(lmu.hidden.neuron_type)
-            or np.any(built.gain != 1)
-            or np.any(built.bias != 0)
-        ):
-            return False
-    elif type(lmu.hidden) is not nengo.Node:
-        return False  # a TensorNode
-    names = ("input", "memory", "memory_input", "one", "hidden")
-    return _isolated(
-        model,
-        lmu,
-        [  # the nodes and the ensemble, not views of them
-            obj
-            for obj in (getattr(lmu, name, None) for name in names)
-            if isinstance(obj, (nengo.Node, nengo.Ensemble))
-        ],
-        {
-            conn: nengo.Lowpass(0) if name in DELAYED else None
-            for name, conn in lmu.weight_connections.items()
-        },
+    ``model``) compute (see `build_lmu`)."""
+    if isinstance(lmu.hidden, nengo.Ensemble) and not _fusable_ensemble(model, lmu):
+        return False
+    nodes = {
+        obj
+        for obj in (
+            getattr(lmu, name, None)
+            for name in ("input", "memory", "memory_input", "one", "hidden")
+        )
+        if isinstance(obj, (nengo.Node, nengo.Ensemble))  # not views of them
+    }
+    connections = lmu.weight_connections
+    return (
+        _fusable_nodes(lmu)
+        and all(
+            _plain_weights(conn, nengo.Lowpass(0) if name in DELAYED else None)
+            for name, conn in connections.items()
+        )
+        and _isolated(model, lmu, list(nodes) + list(connections.values()))
     )
 
 
@@ -282,24 +401,43 @@ def _fusable_lmu(model, lmu):
 def build_lmu(model, lmu, progress=None):
     """Build an `.LMU` from its objects, as Nengo builds any network.
 
-    For NengoDL, if ``lmu.fused`` and the cell can be computed exactly in one step,
-    the operators of its objects are then replaced by one `.SimLMU` reading the same
-    input and weight signals and setting the same output signal. Exactly means: hidden
-    neurons of a type in `.FUSED_NEURON_TYPES`, or `nengo.RegularSpiking` of one, with
-    unit gain and zero bias (the ensemble is not trainable), or a node; the LMU's
-    objects as its constructor made them (no added objects, synapses, functions or
-    learning rules); and nothing
-    outside connects to them except into ``input`` and from ``input`` and ``output``.
-    Otherwise (e.g. LIF neurons or a TensorFlow function as the hidden layer) the LMU
-    keeps the standard build. Regular-spiking units give the same outputs as the
-    standard build; training them is spike-aware (see `.SimLMU`), while NengoDL's
-    standard build trains spiking units as their rate type.
+    An LMU with trainable A, B or theta (discretized at ``lmu.dt``) must be simulated
+    at that ``dt``; another one raises a ValidationError.
+
+    For NengoDL, if ``lmu.fused`` and `.SimLMU` provably computes what the LMU's objects
+    compute, the operators of its objects are then replaced by one `.SimLMU` reading
+    the same input and weight signals and setting the same output signal. That is,
+    the LMU's objects are those its constructor made, and each has only properties
+    `.SimLMU` computes:
+
+    - hidden neurons of a type in `.FUSED_NEURON_TYPES` (any parameters), or
+      `nengo.RegularSpiking` of one, with unit gain and zero bias, a bias NengoDL does
+      not train (the ensemble and its neurons are not trainable), and no noise; or a
+      passthrough node;
+    - connections with a `nengo.Dense` transform of their full shape (a scalar only on
+      a 1 x 1 connection, as ``freeze_params`` writes one), any value, trainable or
+      not; their original synapse; no function and no learning rule;
+    - passthrough nodes, a constant-1 node, and the memory node's process a
+      `.LegendreMemory` or `.LinearSystemState` (any system);
+    - nothing outside connects to them except into ``input`` and from ``input`` and
+      ``output``, and probes read only those outputs.
+
+    Seeds, labels and the ensemble's encoders, intercepts and max rates do not
+    matter. Anything else (e.g. LIF neurons, a TensorFlow function as the hidden
+    layer, noise, a scalar or sparse transform meaning ``c I``, a filtered
+    connection, objects added inside) keeps the standard build. Regular-spiking units
+    give the same outputs, and train spike-aware, in both builds (see `.SimLMU` and
+    `.dl_builders.SpikeAwareRegularSpikingBuilder`).
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
     build; ``save_params`` files are specific to the build, as for any change of
     NengoDL's operator plan.
     """
+    if lmu.weight_connections.keys() & {"A", "B", "theta"}:
+        _check_dt(model, lmu, "its trainable A, B or theta are discretized for it")
+    if _in_nengo_dl(model):
+        import nengo_lmu.dl_builders  # noqa: F401 (spike-aware RegularSpiking, too)
     n_ops = len(model.operators)
     build_network(model, lmu, progress)
     if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):
@@ -317,10 +455,19 @@ def build_lmu(model, lmu, progress=None):
                 model.sig[lmu.output]["out"],
                 getattr(lmu.hidden, "neuron_type", None),
                 lmu.memory.output,
+                model.dt,
                 voltage=model.sig[lmu.output].get("voltage"),
                 tag=str(lmu),
             ),
         )
+
+
+@Builder.register(DelayNetwork)
+def build_delay_network(model, net, progress=None):
+    """Build a `.DelayNetwork` as Nengo builds any network, after checking that it is
+    simulated at the ``dt`` its synapse mapping was computed for."""
+    _check_dt(model, net, "its synapses map the delay system at that dt")
+    build_network(model, net, progress)
 
 
 class SimDense(Operator):
@@ -331,9 +478,9 @@ class SimDense(Operator):
     x : Signal
         The input (read).
     kernel : Signal
-        ``W`` (read).
+        ``W`` (read; a scalar for a 1 x 1 ``W``).
     bias : Signal or None
-        ``b`` as a column (read), or None for none.
+        ``b`` as a column (read; a scalar for one output), or None for none.
     y : Signal
         The output (set).
     tag : str, optional
@@ -348,26 +495,34 @@ class SimDense(Operator):
         self.updates = []
 
 
+def _fusable_dense(model, dense):
+    """True if `.SimDense` computes exactly what the objects of ``dense`` compute (see
+    `build_dense`)."""
+    nodes = [dense.input, dense.output] + ([dense.one] if hasattr(dense, "one") else [])
+    connections = [dense.kernel] + ([dense.bias] if hasattr(dense, "bias") else [])
+    return (
+        _passthrough(dense.input)
+        and _passthrough(dense.output)
+        and (not hasattr(dense, "one") or _constant_one(dense.one))
+        and all(_plain_weights(conn, None) for conn in connections)
+        and _isolated(model, dense, nodes + connections)
+    )
+
+
 @Builder.register(Dense)
 def build_dense(model, dense, progress=None):
     """Build a `.Dense` layer from its objects, as Nengo builds any network.
 
-    For NengoDL, if ``dense.fused``, its objects are as its constructor made them and
-    nothing outside connects to them except into ``input`` and from ``input`` and
-    ``output``, their operators are then replaced by one `.SimDense` on the same
-    signals (see `build_lmu`).
+    For NengoDL, if ``dense.fused``, its objects are those its constructor made, with
+    only the properties `.SimDense` computes (as for `build_lmu`: passthrough nodes, a
+    constant-1 node, connections with a `nengo.Dense` transform of their full shape
+    and no synapse, function or learning rule), and nothing outside connects to them
+    except into ``input`` and from ``input`` and ``output``, their operators are then
+    replaced by one `.SimDense` on the same signals.
     """
     n_ops = len(model.operators)
     build_network(model, dense, progress)
-    nodes = [dense.input, dense.output] + ([dense.one] if hasattr(dense, "one") else [])
-    connections = {dense.kernel: None}
-    if hasattr(dense, "bias"):
-        connections[dense.bias] = None
-    if (
-        dense.fused
-        and _in_nengo_dl(model)
-        and _isolated(model, dense, nodes, connections)
-    ):
+    if dense.fused and _in_nengo_dl(model) and _fusable_dense(model, dense):
         _fuse(
             model,
             dense,

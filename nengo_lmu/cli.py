@@ -109,7 +109,12 @@ def _classification_task(args):
 
 def _conversion(args):
     """The `to_spiking` settings given on the command line."""
-    return dict(k=args.k, rate_scale=args.rate_scale, memory=args.memory)
+    return dict(
+        k=args.k,
+        rate_scale=args.rate_scale,
+        memory=args.memory,
+        dt=TASKS[args.task].recipe(0).dt,
+    )
 
 
 def _report(net, x, y, args, label):
@@ -202,12 +207,21 @@ def _train(args):
             **settings,
         )
     if args.spiking and args.finetune_epochs:
+        finetune_rate = (
+            args.finetune_learning_rate
+            or args.learning_rate
+            or recipe.learning_rate / 10
+        )
+        print(
+            f"spike-aware fine-tuning: {args.finetune_epochs} epochs, Adam's learning "
+            f"rate {finetune_rate:g}"
+        )
         net, _ = finetune(
             net,
             x_train,
             y_train,
             epochs=args.finetune_epochs,
-            learning_rate=args.finetune_learning_rate or learning_rate / 10,
+            learning_rate=finetune_rate,
             callbacks=[BatchLoss("spike-aware")],
             **settings,
             **_conversion(args),
@@ -410,7 +424,11 @@ def parser():
         "--epochs", type=_non_negative, default=None, help="default: the task's"
     )
     train.add_argument(
-        "--learning-rate", type=_positive(float), default=None, help="Adam's"
+        "--learning-rate",
+        type=_positive(float),
+        default=None,
+        help="Adam's, for training and fine-tuning; default: the task's (a tenth of "
+        "it for fine-tuning)",
     )
     train.add_argument("--minibatch-size", type=_positive(int), default=None)
     train.add_argument(
@@ -431,7 +449,7 @@ def parser():
         "--finetune-learning-rate",
         type=_positive(float),
         default=None,
-        help="default: a tenth of the learning rate",
+        help="default: --learning-rate if given, else a tenth of the task's",
     )
     _task_arguments(train, with_task=False)
     _spiking_arguments(train)

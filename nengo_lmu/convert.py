@@ -268,7 +268,10 @@ def _trained(conn, name):
             "sim.freeze_params(net), or give the weights as arrays",
             attr=name,
         )
-    return np.array(init, dtype=np.float64)
+    init = np.array(init, dtype=np.float64)
+    if init.ndim == 0:  # a scalar s means s I in Nengo (freeze_params writes 1 x 1 so)
+        return init * np.eye(conn.size_out, conn.size_in)
+    return init
 
 
 def network_kwargs(net):
@@ -278,8 +281,10 @@ def network_kwargs(net):
     ----------
     net : LMU or SequenceClassifier
         A network whose weights are arrays: given as arrays, or trained in NengoDL and
-        written back with ``sim.freeze_params(net)``. Trained ``A``, ``B`` become a
-        discrete ``memory_system``; a trained θ becomes ``theta``.
+        written back with ``sim.freeze_params(net)``. The matrices ``A``, ``B`` of a
+        memory built from connections (trained, or given) become a discrete
+        ``memory_system`` of the whole memory (``A`` and ``B`` stay trainable if they
+        were); a trained θ becomes ``theta``.
 
     Returns
     -------
@@ -304,17 +309,16 @@ def network_kwargs(net):
         value = weights.get(name)
         is_bias = name.endswith("_bias") and value is not None
         kwargs[name] = value[:, 0] if is_bias else value
-    if "A" in weights or "B" in weights:
-        order = lmu.arguments["order"]
+    if "A" in weights:  # the memory is built from connections: its (trained) system
+        n, d = weights["B"].shape
         kwargs["memory_system"] = LinearSystem(
-            weights["A"][:order, :order],
-            weights["B"][:order, :1],
-            np.ones((1, order)),
-            0,
+            weights["A"],
+            weights["B"],
+            np.ones((1, n)),
+            np.zeros((1, d)),
             analog=False,
             dt=lmu.dt,
         )
-        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B"})
     if "theta" in weights:
         kwargs["theta"] = lmu.dt / float(np.ravel(weights["theta"])[0])
     if isinstance(net, SequenceClassifier):
@@ -328,7 +332,9 @@ def network_kwargs(net):
 
 
 def _neuron_spec(neuron_type):
-    """A JSON-able description of a Nengo rate neuron type (or None)."""
+    """A JSON-able description of a Nengo neuron type (or None): its number
+    parameters, the ``base_type`` of a `nengo.RegularSpiking` (say), and an
+    ``initial_state`` of `nengo.dists.Choice` values."""
     if neuron_type is None:
         return None
     if not isinstance(neuron_type, nengo.neurons.NeuronType):
@@ -339,12 +345,27 @@ def _neuron_spec(neuron_type):
         )
     names = inspect.signature(type(neuron_type)).parameters
     params = {p: getattr(neuron_type, p, None) for p in names}
-    return {
+    spec = {
         "type": type(neuron_type).__name__,
         "params": {
             p: float(v) for p, v in params.items() if isinstance(v, (int, float))
         },
     }
+    if isinstance(params.get("base_type"), nengo.neurons.NeuronType):
+        spec["base_type"] = _neuron_spec(params["base_type"])
+    state = params.get("initial_state") or {}
+    for name, value in state.items():
+        if not (isinstance(value, nengo.dists.Choice) and value.weights is None):
+            raise ValidationError(
+                f"Cannot save the initial {name} {value!r} of {neuron_type}: only "
+                "nengo.dists.Choice([values]) (equally likely) is saved",
+                attr="hidden_neurons",
+            )
+    if state:
+        spec["initial_state"] = {
+            name: value.options.tolist() for name, value in state.items()
+        }
+    return spec
 
 
 def _neuron_type(spec):
@@ -357,7 +378,15 @@ def _neuron_type(spec):
             f"Unknown neuron type {spec['type']!r} in the weights file",
             attr="hidden_neurons",
         )
-    return cls(**spec["params"])
+    params = dict(spec["params"])
+    if "base_type" in spec:
+        params["base_type"] = _neuron_type(spec["base_type"])
+    if "initial_state" in spec:
+        params["initial_state"] = {
+            name: nengo.dists.Choice(values)
+            for name, values in spec["initial_state"].items()
+        }
+    return cls(**params)
 
 
 SYSTEM_FIELDS = ("A", "B", "C", "D")

@@ -1,16 +1,20 @@
 """Native NengoDL (TensorFlow) builders for the `.SimLinearSystem`, `.SimLMU` and
-`.SimDense` operators.
+`.SimDense` operators, and spike-aware training of `nengo.RegularSpiking` neurons.
 
-Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded.
+Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded
+(any model with a nengo_lmu network, memory or system). From then on, NengoDL trains
+every `nengo.RegularSpiking` ensemble spike-aware (see
+`SpikeAwareRegularSpikingBuilder`).
 """
 
 import nengo
 import numpy as np
 import tensorflow as tf
-from keras.engine.base_layer_utils import call_context
 from nengo_dl.builder import Builder, OpBuilder
+from nengo_dl.neuron_builders import RegularSpikingBuilder, SimNeuronsBuilder
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
+from nengo_lmu.compat import read_once_per_run
 
 
 def discretize_legendre(memory, rate, dtype):
@@ -37,17 +41,6 @@ def discretize_legendre(memory, rate, dtype):
     )
 
 
-def read_once_per_run(signals, sig):
-    """The value of the parameter signal ``sig`` (one no operator writes), read from
-    the variable of the NengoDL `~nengo_dl.tensor_graph.TensorGraph` being called:
-    outside its simulation loop, so what is computed from it is computed once per
-    run (batch), not once per step. Call it in ``build_pre``; gradients flow to the
-    variable as they do through the loop."""
-    value = call_context().layer.get_tensor(sig)
-    signals[sig].reset()  # drop the index tensor get_tensor cached in this graph
-    return value
-
-
 @Builder.register(SimLinearSystem)
 class SimLinearSystemBuilder(OpBuilder):
     """Step a group of identical linear systems as one batched matrix product.
@@ -61,7 +54,7 @@ class SimLinearSystemBuilder(OpBuilder):
     def build_pre(self, signals, config):
         super().build_pre(signals, config)
         op = self.ops[0]
-        A, B, C, D = op.discrete_ss(signals.dt_val)
+        A, B, C, D = op.discrete_ss(op.dt)
         self.outputs_state = op.outputs_state
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
@@ -123,6 +116,27 @@ def floor_straight_through(v):
     return tf.floor(v), lambda dy: dy
 
 
+class SpikeAwareRegularSpikingBuilder(RegularSpikingBuilder):
+    """`nengo.RegularSpiking` neurons stepped as NengoDL steps them, in training too:
+    spikes in the forward pass, the gradient of their rate in the backward pass
+    (`floor_straight_through`), as `.SimLMU` trains them in the fused build.
+
+    NengoDL's own builder trains these neurons as their rates (spikes only in
+    inference); registered for `nengo.RegularSpiking` in NengoDL's table of neuron
+    builders, this one makes training spike-aware in every build.
+    """
+
+    spiking = False  # the same step in training and inference
+
+    def step(self, J, dt, voltage):
+        voltage = voltage + J * dt
+        n_spikes = floor_straight_through(voltage)
+        return n_spikes * self.alpha, voltage - n_spikes
+
+
+SimNeuronsBuilder.TF_NEURON_IMPL[nengo.RegularSpiking] = SpikeAwareRegularSpikingBuilder
+
+
 @Builder.register(SimLMU)
 class SimLMUBuilder(OpBuilder):
     """Step one LMU cell: a few matrix products on the batch, no intermediate
@@ -134,18 +148,15 @@ class SimLMUBuilder(OpBuilder):
         op = self.ops[0]
         self.x = signals[op.x]
         self.weights = {name: signals[sig] for name, sig in op.weights.items()}
-        self.full_shapes = {  # scalar weights that stand for a matrix
-            name: op.weight_shapes[name]
-            for name, sig in op.weights.items()
-            if sig.size == 1 and name != "theta"
-        }
+        self.shapes = op.weight_shapes  # (a 1 x 1 weight may be a scalar signal)
         self.memory, self.hidden = signals[op.memory], signals[op.hidden]
         self.output = signals[op.output]
         self.neuron_type = op.neuron_type
         if op.voltage is not None:  # regular spiking
             self.neuron_type = op.neuron_type.base_type
             self.voltage = signals[op.voltage]
-            self.spike_size = op.neuron_type.amplitude / signals.dt_val
+            self.spike_size = op.neuron_type.amplitude / op.dt
+            self.dt = tf.constant(op.dt, dtype=signals.dtype)
         self.activation = ACTIVATIONS[type(self.neuron_type)]
         self.memory_d = op.memory_d
         if "theta" in op.weights:  # discretized at the trained dt / theta per run
@@ -157,15 +168,16 @@ class SimLMUBuilder(OpBuilder):
                 signals.dtype,
             )
         elif op.memory_process is not None:
-            A, B, _, _ = op.memory_process.discrete_system(signals.dt_val).ss
+            A, B, _, _ = op.memory_process.discrete_system(op.dt).ss
             self.order = A.shape[0]
             self.AT = tf.constant(A.T, dtype=signals.dtype)
             self.b = tf.constant(B[:, 0], dtype=signals.dtype)
 
     def build_step(self, signals):
-        w = {name: signals.gather(sig) for name, sig in self.weights.items()}
-        for name, shape in self.full_shapes.items():
-            w[name] = tf.broadcast_to(tf.reshape(w[name], ()), shape)
+        w = {
+            name: tf.reshape(signals.gather(sig), self.shapes[name])
+            for name, sig in self.weights.items()
+        }
         x, m, h = (signals.gather(s) for s in (self.x, self.memory, self.hidden))
 
         def dot(name, v):
@@ -212,7 +224,7 @@ class SimLMUBuilder(OpBuilder):
             ),
         )
         if self.ops[0].voltage is not None:
-            v = signals.gather(self.voltage) + h * signals.dt
+            v = signals.gather(self.voltage) + h * self.dt
             n = floor_straight_through(v)
             signals.scatter(self.voltage, v - n)
             h = n * self.spike_size
@@ -230,11 +242,11 @@ class SimDenseBuilder(OpBuilder):
         assert len(self.ops) == 1  # never merged
         self.x, self.kernel, *self.bias = (signals[s] for s in self.ops[0].reads)
         self.y = signals[self.ops[0].sets[0]]
+        self.shape = (self.y.shape[0], self.x.shape[0])  # of W (a 1 x 1 may be scalar)
 
     def build_step(self, signals):
-        y = tf.matmul(
-            signals.gather(self.x), signals.gather(self.kernel), transpose_b=True
-        )
+        kernel = tf.reshape(signals.gather(self.kernel), self.shape)
+        y = tf.matmul(signals.gather(self.x), kernel, transpose_b=True)
         if self.bias:
-            y += signals.gather(self.bias[0])[:, 0]
+            y += tf.reshape(signals.gather(self.bias[0]), self.shape[:1])
         signals.scatter(self.y, y)

@@ -15,6 +15,8 @@ in that step is the spikes' average over the input step: the readout and the rec
 connections see the spike count of the last step, scaled by the spike amplitude.
 """
 
+import warnings
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -29,24 +31,26 @@ MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
 """The default `.DelayNetwork` arguments of a spiking memory (``memory="spiking"``)."""
 
 
-def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
+def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
     """The regular-spiking counterpart of a rate neuron type.
 
-    The unit integrates ``k * rate_scale`` times the rate of ``rate_type`` and fires
-    spikes of ``1 / (k * rate_scale)`` times the amplitude, so its mean output is the
-    rate unit's output. With ``nengo.Tanh(tau_ref=1)`` at ``dt = 1`` (the paper's cell),
-    it fires at most ``rate_scale`` spikes per tick, ``k * rate_scale`` per step, on
-    average over steps (``ceil(k * rate_scale)`` in one step).
+    Per simulator step ``dt``, the unit integrates ``k * rate_scale`` times the output
+    of ``rate_type`` and fires spikes worth ``1 / (k * rate_scale)`` of it, so its mean
+    output is the rate unit's output. With ``nengo.Tanh(tau_ref=1)`` (the paper's
+    cell), it fires at most ``rate_scale`` spikes per tick, ``k * rate_scale`` per
+    step, on average over steps (``ceil(k * rate_scale)`` in one step), at any ``dt``.
 
     Parameters
     ----------
     rate_type : nengo.Tanh or nengo.Sigmoid or nengo.RectifiedLinear or nengo.LIFRate
         The trained rate type (signed spikes for negative rates of ``Tanh``).
+    dt : float
+        The simulator's time step (one input step).
     k : int
         Ticks per input step (see the module's notes).
     rate_scale : float
-        Spikes per tick at the rate type's unit rate (rate × dt = 1): the trade-off
-        between spike count and spike amplitude.
+        Spikes per tick at the rate type's unit output (an output of 1): the
+        trade-off between spike count and spike amplitude.
     initial_voltage : float
         The starting value of the integrated rate, in [0, 1); 0.5 makes the spike count
         the rounded integral of the rate.
@@ -57,23 +61,25 @@ def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
     """
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValidationError(f"Must be an integer >= 1 (got {k!r})", attr="k")
-    if not (np.isfinite(rate_scale) and rate_scale > 0):
-        raise ValidationError(
-            f"Must be a finite number > 0 (got {rate_scale!r})", attr="rate_scale"
-        )
+    for name, value in (("dt", dt), ("rate_scale", rate_scale)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValidationError(
+                f"Must be a finite number > 0 (got {value!r})", attr=name
+            )
     if not 0 <= initial_voltage < 1:
         raise ValidationError(
             f"Must be in [0, 1) (got {initial_voltage!r})", attr="initial_voltage"
         )
     c = k * rate_scale
+    s = c / dt  # the base type's rates are c times the rate type's output per step
     if type(rate_type) in (nengo.Tanh, nengo.Sigmoid):
-        base = type(rate_type)(tau_ref=rate_type.tau_ref / c)
+        base = type(rate_type)(tau_ref=rate_type.tau_ref / s)
     elif type(rate_type) is nengo.RectifiedLinear:
-        base = nengo.RectifiedLinear(amplitude=rate_type.amplitude * c)
+        base = nengo.RectifiedLinear(amplitude=rate_type.amplitude * s)
     elif type(rate_type) is nengo.LIFRate:
         base = nengo.LIFRate(
-            tau_rc=rate_type.tau_rc / c,
-            tau_ref=rate_type.tau_ref / c,
+            tau_rc=rate_type.tau_rc / s,
+            tau_ref=rate_type.tau_ref / s,
             amplitude=rate_type.amplitude,
         )
     else:
@@ -84,7 +90,7 @@ def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
         )
     return nengo.RegularSpiking(
         base,
-        amplitude=1.0 / c,
+        amplitude=dt / c,
         initial_state={"voltage": nengo.dists.Choice([initial_voltage])},
     )
 
@@ -97,6 +103,7 @@ def to_spiking(
     memory="ideal",
     synapse=None,
     initial_voltage=0.5,
+    dt=None,
 ):
     """A trained LMU network rebuilt with spiking neurons.
 
@@ -107,9 +114,9 @@ def to_spiking(
         NengoDL and written back with ``sim.freeze_params(net)``).
     k, rate_scale, initial_voltage :
         The spiking hidden units (see `spiking_neurons`). The defaults (2 ticks per
-        input step, at most 0.7 spikes per tick for Tanh units at ``dt = 1``) give the
-        paper's psMNIST model about one spike (positive or negative) per unit per input
-        step on average; `.train.predict` measures the statistics
+        input step, at most 0.7 spikes per tick for Tanh units) give the paper's
+        psMNIST model about one spike (positive or negative) per unit per input step on
+        average; `.train.predict` measures the statistics
         (``benchmarks/hybrid_psmnist.py`` on psMNIST).
     hidden : "spiking" or "rate"
         Spiking hidden units, or keep the trained rate units.
@@ -124,6 +131,11 @@ def to_spiking(
         their one-step delay), e.g. ``nengo.Lowpass(2)`` to smooth the readout over
         input steps. None (default) keeps the trained cell exact. Any synapse makes
         NengoDL use the standard build (not the fused operator).
+    dt : float, optional
+        The simulator time step the network runs at, which the spiking units' rates
+        are scaled to (spikes per step do not depend on it). Default: the LMU's
+        ``dt``, else the step of a discrete ``memory_system``; needed if neither is
+        known, and must agree with them. The new LMU gets it as its ``dt``.
 
     Returns
     -------
@@ -133,10 +145,23 @@ def to_spiking(
         history in NengoDL) for `.train.predict` to count spikes.
     """
     kwargs = network_kwargs(net)
+    kwargs["dt"] = _time_step(kwargs, dt)
     rate_type = kwargs["hidden_neurons"]
     if hidden == "spiking":
+        if kwargs["dt"] is None:
+            raise ValidationError(
+                "Spiking hidden units fire per simulator time step, which this "
+                "network does not know: give the dt it will run at, "
+                "to_spiking(..., dt=...) (dt=1.0 for theta in steps), or build the "
+                "LMU with dt",
+                attr="dt",
+            )
         kwargs["hidden_neurons"] = spiking_neurons(
-            rate_type, k=k, rate_scale=rate_scale, initial_voltage=initial_voltage
+            rate_type,
+            kwargs["dt"],
+            k=k,
+            rate_scale=rate_scale,
+            initial_voltage=initial_voltage,
         )
     elif hidden != "rate":
         raise ValidationError(
@@ -182,6 +207,25 @@ def to_spiking(
     return spiking
 
 
+def _time_step(kwargs, dt):
+    """The time step a converted network runs at: ``dt``, the LMU's ``dt`` or the
+    step of its discrete memory system (None if none is known; an error if they
+    disagree)."""
+    system = kwargs["memory_system"]
+    known = kwargs["dt"]
+    if known is None and system is not None and not system.analog:
+        known = system.dt
+    if dt is None:
+        return known
+    if not (isinstance(dt, (int, float, np.number)) and np.isfinite(dt) and dt > 0):
+        raise ValidationError(f"Must be a finite number > 0 (got {dt!r})", attr="dt")
+    if known is not None and not np.isclose(dt, known, rtol=1e-9, atol=0):
+        raise ValidationError(
+            f"The network was built for dt={known} (got dt={dt})", attr="dt"
+        )
+    return float(dt)
+
+
 def _check_legendre(system, kwargs):
     """Raise unless ``system`` (the trained memory) is the Legendre delay that a
     spiking memory realizes."""
@@ -191,9 +235,11 @@ def _check_legendre(system, kwargs):
     if not system.analog:
         reference = reference.discretize(system.dt, kwargs.get("method", "zoh"))
     A, B, _, _ = system.ss
+    eye = np.eye(system.size_in)  # a system of the whole memory: one copy per signal
     if not (
-        np.allclose(A, reference.A, atol=1e-6)
-        and np.allclose(B, reference.B, atol=1e-6)
+        A.shape == (len(eye) * reference.order,) * 2
+        and np.allclose(A, np.kron(eye, reference.A), atol=1e-6)
+        and np.allclose(B, np.kron(eye, reference.B), atol=1e-6)
     ):
         raise ValidationError(
             "A spiking memory realizes LegendreDelay(theta, order); this network's "
@@ -215,10 +261,15 @@ def finetune(
 ):
     """Spike-aware fine-tuning of a trained rate network for its spiking version.
 
-    Trains `to_spiking` ``(net, **conversion)`` in NengoDL, where the fused LMU
-    operator uses the spikes in the forward pass and the gradient of the rates in the
-    backward pass (straight-through, as in Voelker, Rasmussen & Eliasmith 2020, "A Spike
-    in Performance"), so the weights adapt to the quantization of the spiking units.
+    Trains `to_spiking` ``(net, **conversion)`` in NengoDL with the spikes of its
+    regular-spiking hidden units in the forward pass and the gradient of their rates
+    in the backward pass (straight-through, as in Voelker, Rasmussen & Eliasmith 2020,
+    "A Spike in Performance"), so the weights adapt to the quantization of the
+    spiking units. This holds in the fused build and in the standard one (with a
+    synapse, LIFRate units or a spiking memory; see
+    `.dl_builders.SpikeAwareRegularSpikingBuilder`). NengoDL trains other spiking
+    neurons (a spiking memory of LIF neurons) as their rate approximation: a warning
+    says so.
 
     Parameters
     ----------
@@ -242,6 +293,20 @@ def finetune(
         Loss and accuracy per epoch (of the spiking network).
     """
     spiking = to_spiking(net, **conversion)
+    rate_trained = {
+        type(ens.neuron_type).__name__
+        for ens in spiking.all_ensembles
+        if ens.neuron_type.spiking
+        and not isinstance(ens.neuron_type, nengo.RegularSpiking)
+    }
+    if rate_trained:
+        warnings.warn(
+            f"NengoDL trains the {', '.join(sorted(rate_trained))} neurons of the "
+            "spiking memory as their rate approximation: fine-tuning is spike-aware "
+            "for the regular-spiking units only",
+            stacklevel=2,
+        )
+    dt = spiking.lmu.dt
     history = fit(
         spiking,
         x,
@@ -251,9 +316,11 @@ def finetune(
         minibatch_size=minibatch_size,
         callbacks=callbacks,
         progress_bar=progress_bar,
+        **({} if dt is None else {"dt": dt}),
     )
     kwargs = network_kwargs(spiking)
     kwargs["hidden_neurons"] = net.lmu.arguments["hidden_neurons"]
-    kwargs.pop("memory_network")
-    kwargs["memory_system"] = net.lmu.arguments["memory_system"]
+    if kwargs.pop("memory_network") is not None:  # the rate network's ideal memory
+        rate = network_kwargs(net)
+        kwargs.update(memory_system=rate["memory_system"], trainable=rate["trainable"])
     return type(net)(**kwargs), history

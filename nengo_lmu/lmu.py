@@ -6,7 +6,7 @@ from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
 
 from nengo_lmu import compat
-from nengo_lmu.memory import LegendreMemory, LinearSystemState
+from nengo_lmu.memory import LegendreMemory, LinearSystemState, discrete_system
 from nengo_lmu.networks import DelayNetwork
 from nengo_lmu.systems import LinearSystem
 
@@ -107,7 +107,11 @@ class LMU(nengo.Network):
         whenever the value changes; `trained_theta` reads the learned value.
     memory_system : LinearSystem, optional
         The memory's system instead of ``LegendreDelay(theta, order)``, e.g. a discrete
-        system with matrices imported from a trained model.
+        system with matrices imported from a trained model: a single-input system of
+        order ``order`` (each memory signal steps its own copy), or a system of the
+        whole memory (``memory_d`` inputs, ``memory_d * order`` states: trained ``A``
+        and ``B``, see `.convert.network_kwargs`), stepped by connections holding its
+        discrete ``A`` and ``B`` (as when they are trained; needs ``dt``).
     memory_network : dict, optional
         Realize the memory with neurons instead of the ideal `.LegendreMemory`: the
         keyword arguments of a `.DelayNetwork` (e.g. ``dict(n_neurons=100,
@@ -117,7 +121,8 @@ class LMU(nengo.Network):
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of an analog memory system.
     dt : float, optional
-        The simulator's time step; needed only to train ``A`` or ``B``.
+        The simulator's time step; needed to train ``A``, ``B`` or ``theta``, for a
+        ``memory_system`` of the whole memory, and by `.hybrid.to_spiking`.
     **kwargs
         ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
 
@@ -129,7 +134,9 @@ class LMU(nengo.Network):
         ``m`` (memory_d * order), dimension-major.
     memory_input : nengo.Node or nengo.base.ObjView
         ``u`` (memory_d): the memory node itself; a view of its first memory_d inputs
-        with a trainable theta; or a node of its own when A or B are trained.
+        with a trainable theta; or a node of its own when the memory is built from
+        connections ``A`` and ``B`` (trained, or a ``memory_system`` of the whole
+        memory).
     theta_input : nengo.base.ObjView
         The memory node's input ``dt / theta`` (only with a trainable theta; the
         connection into it is ``weight_connections["theta"]``).
@@ -216,9 +223,16 @@ class LMU(nengo.Network):
             )
         elif isinstance(memory_system, LinearSystem) and memory_system.order == order:
             memory = LinearSystemState(memory_system, size_in=memory_d, method=method)
+        elif isinstance(memory_system, LinearSystem) and memory_system.B.shape == (
+            memory_d * order,
+            memory_d,
+        ):
+            memory = memory_system  # the whole memory, stepped by connections A, B
         else:
             raise ValidationError(
-                f"Must be a LinearSystem of order {order} (got {memory_system!r})",
+                f"Must be a single-input LinearSystem of order {order}, or one of "
+                f"order memory_d * order = {memory_d * order} with memory_d = "
+                f"{memory_d} inputs (got {memory_system!r})",
                 attr="memory_system",
                 obj=self,
             )
@@ -348,26 +362,31 @@ class LMU(nengo.Network):
                 self.weight_connections[name] = conn
 
     def _memory_transforms(self, trainable, transforms, memory):
-        """Add the transforms of a trainable memory to ``transforms``: ``A`` and
-        ``B`` (returns True: the memory is built from connections), or ``dt /
-        theta`` (into the memory's theta input)."""
-        if not trainable & {"A", "B", "theta"}:
+        """Add the transforms of a trainable memory or of a system of the whole memory
+        (``memory`` is then that `.LinearSystem`) to ``transforms``: ``A`` and ``B``
+        (returns True: the memory is built from connections), or ``dt / theta`` (into
+        the memory's theta input)."""
+        whole = isinstance(memory, LinearSystem)
+        if not (whole or trainable & {"A", "B", "theta"}):
             return False
         if self.dt is None or not self.dt > 0:
             raise ValidationError(
-                f"Training A, B or theta needs the simulator's time step dt > 0 "
-                f"(got {self.dt!r})",
+                f"Training A, B or theta, or a memory_system of the whole memory, "
+                f"needs the simulator's time step dt > 0 (got {self.dt!r})",
                 attr="dt",
                 obj=self,
             )
         if "theta" in trainable:
             transforms["theta"] = _transform("theta", self.dt / memory.theta, (1, 1))
             return False
-        d = memory.size_in
-        n = d * memory.system.order
-        system = memory.discrete_system(self.dt)
-        transforms["A"] = nengo.Dense((n, n), np.kron(np.eye(d), system.A))
-        transforms["B"] = nengo.Dense((n, d), np.kron(np.eye(d), system.B))
+        if whole:
+            A, B, _, _ = discrete_system(memory, self.dt, self.arguments["method"]).ss
+        else:  # each memory signal steps its own copy of the system
+            system = memory.discrete_system(self.dt)
+            eye = np.eye(memory.size_in)
+            A, B = np.kron(eye, system.A), np.kron(eye, system.B)
+        transforms["A"] = nengo.Dense(A.shape, A)
+        transforms["B"] = nengo.Dense(B.shape, B)
         return True
 
     def trained_theta(self, sim):
@@ -437,9 +456,10 @@ class SequenceClassifier(nengo.Network):
         Number of classes (readout outputs).
     readout_kernel, readout_bias : optional
         Initial readout weights (see `Dense`).
+    label, seed, add_to_container : optional
+        As for `nengo.Network` (of the classifier; the LMU and the readout are in it).
     **lmu_kwargs
-        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``, ...); also
-        ``label``, ``seed``.
+        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``, ...).
 
     Attributes
     ----------
@@ -452,9 +472,17 @@ class SequenceClassifier(nengo.Network):
         The class scores (logits).
     """
 
-    def __init__(self, n_classes, readout_kernel=None, readout_bias=0.0, **lmu_kwargs):
-        label, seed = lmu_kwargs.pop("label", None), lmu_kwargs.pop("seed", None)
-        super().__init__(label=label, seed=seed)
+    def __init__(
+        self,
+        n_classes,
+        readout_kernel=None,
+        readout_bias=0.0,
+        label=None,
+        seed=None,
+        add_to_container=None,
+        **lmu_kwargs,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         with self:
             self.lmu = LMU(**lmu_kwargs)
             self.input = nengo.Node(SequenceInput(self.lmu.input.size_in), label="data")

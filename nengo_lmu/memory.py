@@ -19,6 +19,16 @@ class LinearSystemParam(Parameter):
         return super().coerce(instance, system)
 
 
+def discrete_system(system, dt, method="zoh"):
+    """``system`` as stepped at time step ``dt``: an analog system discretized with
+    ``method`` (see `.LinearSystem.discretize`), a discrete one as it is (after
+    checking that ``dt`` matches its own)."""
+    if system.analog:
+        return system.discretize(dt, method=method)
+    system.discrete_ss(dt)  # checks that dt matches
+    return system
+
+
 class LinearSystemState(Process):
     """Output the states of a single-input `.LinearSystem` driven by each input.
 
@@ -58,10 +68,7 @@ class LinearSystemState(Process):
 
     def discrete_system(self, dt):
         """The discrete system stepped at time step ``dt``."""
-        if self.system.analog:
-            return self.system.discretize(dt, method=self.method)
-        self.system.discrete_ss(dt)  # checks that dt matches
-        return self.system
+        return discrete_system(self.system, dt, self.method)
 
     def _check_shapes(self, shape_in, shape_out):
         """Check the node's shapes; return the number of input signals ``d``."""

@@ -233,19 +233,21 @@ def fit(
     y : (n,) array_like of int
         The classes.
     epochs : int
-        Passes over the data (shuffled in each epoch).
+        Passes over the data, each in a new order (seeded by ``seed``).
     learning_rate : float or tf.keras.optimizers.schedules.LearningRateSchedule
         Adam's step size (a schedule gets the batch number).
     minibatch_size : int
-        Sequences per batch; the last partial batch is dropped.
+        Sequences per batch; the last partial batch of each epoch (after shuffling,
+        so a different part of the data every epoch) is dropped.
     dt : float
         Simulator time step (1 for θ given in steps).
     progress_bar : bool
         Show Keras' progress bar.
     seed : int
-        Seed of TensorFlow (the shuffling).
+        Seed of TensorFlow and of the shuffling.
     callbacks : list of tf.keras.callbacks.Callback, optional
-        Passed to Keras' ``fit`` (e.g. to record the loss of every batch).
+        Passed to Keras' ``fit``, which runs once per epoch (e.g. to record the loss
+        of every batch).
 
     Returns
     -------
@@ -269,6 +271,8 @@ def fit(
             attr="x",
         )
     tf.random.set_seed(seed)
+    rng = np.random.RandomState(seed)
+    history = {"loss": [], "accuracy": []}
     with nengo_dl.Simulator(
         net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
     ) as sim:
@@ -277,17 +281,20 @@ def fit(
             loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
             metrics={net.probe: "accuracy"},
         )
-        history = sim.fit(
-            {net.input: x[:n]},
-            {net.probe: y[:n, None, None]},
-            epochs=epochs,
-            verbose=1 if progress_bar else 0,
-            callbacks=callbacks,
-        )
+        for epoch in range(epochs):
+            order = rng.permutation(len(x))[:n]
+            result = sim.fit(
+                {net.input: x[order]},
+                {net.probe: y[order, None, None]},
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                shuffle=False,
+                verbose=1 if progress_bar else 0,
+                callbacks=callbacks,
+            ).history
+            history["loss"] += result["loss"]
+            history["accuracy"] += next(
+                v for k, v in result.items() if k.endswith("accuracy")
+            )
         sim.freeze_params(net)
-    return {
-        "loss": history.history["loss"],
-        "accuracy": history.history[
-            next(k for k in history.history if k.endswith("accuracy"))
-        ],
-    }
+    return history

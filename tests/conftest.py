@@ -55,3 +55,14 @@ def data_directory():
             return data_dir()
         except FileNotFoundError as e:
             pytest.skip(f"no data directory: {e}")
+
+
+@pytest.fixture
+def restore_nengo_precision():
+    """Restore nengo.rc's float precision after the test: NengoDL 3.6 sets it to its
+    own dtype while it builds a model and leaves it there when the build raises."""
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    bits = nengo.rc.get("precision", "bits")
+    yield
+    nengo.rc.set("precision", "bits", bits)

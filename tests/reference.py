@@ -5,6 +5,7 @@ import numpy as np
 import scipy.signal
 
 from nengo_lmu import legendre_readout
+from nengo_lmu.compat import keras_inputs, planned_operator_types
 
 
 def legendre_zoh(theta, order, dt=1.0, method="zoh"):
@@ -97,9 +98,9 @@ def outputs_and_gradients(net, stim, x, fused=True):
     with nengo_dl.Simulator(
         net, dt=1.0, minibatch_size=len(x), progress_bar=False
     ) as sim:
-        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        op_types = planned_operator_types(sim)
         conns = [c for c in net.all_connections if sim.data[c].weights is not None]
-        inputs = sim._generate_inputs({stim: x})  # all input nodes, and n_steps
+        inputs = keras_inputs(sim, {stim: x})  # all input nodes, and n_steps
         with tf.GradientTape() as tape:
             out = sim.keras_model(inputs)[0]
             loss = tf.reduce_sum(out * loss_weights(out.shape))

@@ -8,7 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from nengo_lmu.tasks import nrmse
+import nengo_lmu.hybrid
+from nengo_lmu import cli
+from nengo_lmu.convert import network_kwargs, save_weights
+from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.tasks import nrmse, psdigits_recipe
 
 
 ROOT = pathlib.Path(__file__).parents[1]
@@ -182,3 +186,43 @@ def test_bad_arguments_give_one_line(tmp_path):
         assert result.returncode == 2, args
         lines = [s for s in result.stderr.splitlines() if "error:" in s]
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_finetune_learning_rate_is_the_stated_one(tmp_path, monkeypatch, capsys):
+    """``--learning-rate`` is the rate fine-tuning uses (the README's recipe: ``--epochs
+    0 --spiking --learning-rate 1e-4``), ``--finetune-learning-rate`` overrides it,
+    and without either fine-tuning uses a tenth of the task's rate (in-process, with
+    `finetune` replaced by a stub that records its learning rate)."""
+    init = tmp_path / "init.npz"
+    net = SequenceClassifier(
+        n_classes=10,
+        units=3,
+        order=2,
+        theta=64.0,
+        input_d=1,
+        memory_kernel=0.1,
+        readout_kernel=0.1,
+    )
+    save_weights(init, network_kwargs(net))
+    rates = []
+
+    class Stop(Exception):
+        pass
+
+    def finetune(*args, learning_rate, **kwargs):
+        rates.append(learning_rate)
+        raise Stop
+
+    monkeypatch.setattr(nengo_lmu.hybrid, "finetune", finetune)
+    common = ["train", "psdigits", "--init", str(init), "--epochs", "0", "--spiking"]
+    common += ["--quiet", "--out", str(tmp_path)]
+    cases = [
+        (["--learning-rate", "1e-4"], 1e-4),
+        (["--learning-rate", "1e-4", "--finetune-learning-rate", "3e-5"], 3e-5),
+        ([], psdigits_recipe().learning_rate / 10),
+    ]
+    for extra, _ in cases:
+        with pytest.raises(Stop):
+            cli.main(common + extra)
+    assert rates == [rate for _, rate in cases]
+    assert "Adam's learning rate 0.0001\n" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""NengoDL stack versions: clear errors for unsupported ones; Nengo-only use."""
+"""NengoDL stack versions: clear errors for unsupported ones; Nengo-only use; the
+private internals nengo_lmu uses, checked against the versions they were verified on."""
 
 import subprocess
 import sys
@@ -6,7 +7,8 @@ import textwrap
 
 import pytest
 
-from nengo_lmu.compat import check_nengo_dl_stack
+from nengo_lmu import compat
+from nengo_lmu.compat import InternalsError, check_internals, check_nengo_dl_stack
 
 GOOD = {
     "nengo-dl": "3.6.0",
@@ -112,3 +114,53 @@ def test_nengo_without_tensorflow():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_internals_verified_on_installed_versions():
+    """Fails when Nengo, NengoDL or Keras move to a version other than the one each
+    private internal in compat.INTERNALS was verified on: re-verify, then update it."""
+    pytest.importorskip("nengo_dl")
+    check_internals()
+
+
+def test_moved_version_names_the_internal():
+    verified = dict(GOOD, nengo="3.2.0")
+    check_internals(verified)
+    with pytest.raises(InternalsError) as excinfo:
+        check_internals(dict(verified, keras="2.13.1"))
+    message = str(excinfo.value)
+    assert "keras.engine.base_layer_utils.call_context (to find the NengoDL " in message
+    assert "was verified on keras 2.12, but keras 2.13.1 is installed" in message
+    assert "nengo_dl" not in message  # only the internals of the moved package
+
+
+def test_internals_work_and_a_missing_one_is_named(monkeypatch):
+    """Every internal in use: a fused LMU with trainable theta (read_once_per_run,
+    replace_operators) and the test helpers; then one removed."""
+    nengo_dl = pytest.importorskip("nengo_dl")
+    import nengo
+    import numpy as np
+
+    from nengo_lmu import LMU
+    from nengo_lmu.builders import SimLMU
+
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(1))
+        lmu = LMU(3, 2, 4.0, 1, trainable=["theta", "memory_kernel"], dt=1.0)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.output)
+    with nengo_dl.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        assert SimLMU in compat.planned_operator_types(sim)
+        assert len(compat.operator_builders(sim)) > 1
+        inputs = compat.keras_inputs(sim, {stim: np.ones((1, 5, 1))})
+        assert sim.keras_model(inputs)[0].shape == (1, 5, 3)
+        assert sim.predict({stim: np.ones((1, 5, 1))})[probe].shape == (1, 5, 3)
+
+        monkeypatch.delattr(nengo_dl.Simulator, "_generate_inputs")
+        with pytest.raises(InternalsError) as excinfo:
+            compat.keras_inputs(sim, {stim: np.ones((1, 5, 1))})
+    assert str(excinfo.value).startswith(
+        "nengo_dl.Simulator._generate_inputs, a private internal nengo_lmu uses to "
+        "give the tests the Keras model's inputs (keras_inputs), is missing in "
+        "nengo-dl 3.6"
+    )

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nengo_lmu import LMU, Dense, LegendreDelay
+from nengo_lmu import LMU, Dense, LegendreDelay, LegendreMemory
 from nengo_lmu.builders import SimDense, SimLMU
+from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
 from reference import outputs_and_gradients, random_weights
@@ -187,42 +188,163 @@ def test_other_hidden_types(hidden_neurons):
         return
     net, _, _ = lmu_network(kwargs, 1)
     with nengo_dl.Simulator(net, dt=0.001, progress_bar=False) as sim:
-        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        op_types = planned_operator_types(sim)
     assert SimLMU not in op_types
 
 
-def probe_memory(lmu, stim):
-    nengo.Probe(lmu.memory)
+def find_lmu(net):
+    return next(n for n in net.all_networks if isinstance(n, LMU))
+
+
+# Changes inside an LMU that the fused build computes (the allow-list of
+# `builders.build_lmu`); each is checked against the standard build.
+SUPPORTED_CHANGES = {
+    "new weight values": lambda lmu: setattr(
+        lmu.weight_connections["hidden_kernel"],
+        "transform",
+        np.random.RandomState(6).uniform(-0.5, 0.5, size=(4, 4)),
+    ),
+    # freeze_params writes a 1 x 1 weight as a scalar: c I is the 1 x 1 matrix c
+    "scalar on a 1 x 1 weight": lambda lmu: setattr(
+        lmu.weight_connections["input_encoders"], "transform", 0.7
+    ),
+    "weight not trainable": lambda lmu: setattr(
+        lmu.config[lmu.weight_connections["memory_kernel"]], "trainable", False
+    ),
+    "relu with amplitude": lambda lmu: setattr(
+        lmu.hidden, "neuron_type", nengo.RectifiedLinear(amplitude=0.5)
+    ),
+    "sigmoid with tau_ref": lambda lmu: setattr(
+        lmu.hidden, "neuron_type", nengo.Sigmoid(tau_ref=0.5)
+    ),
+    "another memory process": lambda lmu: setattr(
+        lmu.memory, "output", LegendreMemory(8.0, 3, method="bilinear")
+    ),
+    "equal synapse, seeds, labels": lambda lmu: [
+        setattr(lmu.weight_connections["hidden_kernel"], "synapse", nengo.Lowpass(0)),
+        setattr(lmu.weight_connections["hidden_kernel"], "seed", 3),
+        setattr(lmu.hidden, "seed", 4),
+        setattr(lmu.hidden, "label", "changed"),
+    ],
+}
+
+CHANGES_KWARGS = dict(
+    units=4,
+    order=3,
+    theta=5.0,
+    input_d=1,
+    **random_weights(np.random.RandomState(7), 4, 3, 1, 1),
+)
+
+
+@pytest.mark.parametrize("change", list(SUPPORTED_CHANGES))
+def test_supported_changes_stay_fused(change):
+    """Each change of the allow-list keeps the fused build, with the standard build's
+    outputs and gradients."""
+    net, stim, probe = lmu_network(CHANGES_KWARGS, 1)
+    SUPPORTED_CHANGES[change](find_lmu(net))
+    x = np.random.RandomState(4).uniform(-1, 1, size=(2, 10, 1))
+    assert_fused_equals_standard(net, stim, probe, x)
 
 
 def connect_into_hidden(lmu, stim):
     nengo.Connection(stim, lmu.output, transform=np.ones((4, 1)))
 
 
-def filter_input_kernel(lmu, stim):
-    lmu.weight_connections["input_kernel"].synapse = nengo.Lowpass(2.0)
+def add_node(lmu, stim):
+    with lmu:
+        nengo.Node(size_in=1)
 
 
-def bias_hidden(lmu, stim):
-    lmu.hidden.bias = nengo.dists.Choice([0.5])
+def sparse_memory_kernel(lmu, stim):
+    conn = lmu.weight_connections["memory_kernel"]
+    indices = np.array([[0, 0], [1, 2], [3, 1]])
+    conn.transform = nengo.Sparse((4, 3), indices=indices, init=[0.5, -1.0, 2.0])
 
 
-@pytest.mark.parametrize(
-    "change", [probe_memory, connect_into_hidden, filter_input_kernel, bias_hidden]
-)
-def test_changed_or_accessed_insides_fall_back(change):
-    """An LMU whose objects are accessed from outside or changed after construction
-    keeps the standard build (the readout is still fused), with the same results."""
-    kwargs = dict(units=4, order=3, theta=5.0, input_d=1, input_kernel=0.5)
+def train_hidden_bias(lmu, stim):
+    lmu.config[lmu.hidden.neurons].trainable = True
+    lmu.hidden.bias = nengo.dists.Choice([0.0])
+
+
+# Changes outside the allow-list: each keeps the standard build.
+REFUSED_CHANGES = {
+    "probe the memory": lambda lmu, stim: nengo.Probe(lmu.memory),
+    "connect into the hidden units": connect_into_hidden,
+    "add an object": add_node,
+    "filter a connection": lambda lmu, stim: setattr(
+        lmu.weight_connections["input_kernel"], "synapse", nengo.Lowpass(2.0)
+    ),
+    "bias the hidden units": lambda lmu, stim: setattr(
+        lmu.hidden, "bias", nengo.dists.Choice([0.5])
+    ),
+    "train the hidden bias": train_hidden_bias,
+    "noise on the hidden units": lambda lmu, stim: setattr(
+        lmu.hidden, "noise", nengo.processes.WhiteNoise(seed=1)
+    ),
+    "scalar transform (c I)": lambda lmu, stim: setattr(
+        lmu.weight_connections["hidden_kernel"], "transform", 0.5
+    ),
+    "elementwise transform": lambda lmu, stim: setattr(
+        lmu.weight_connections["hidden_kernel"], "transform", [0.5, -0.5, 1.0, 2.0]
+    ),
+    "sparse transform": sparse_memory_kernel,
+    "function on a connection": lambda lmu, stim: setattr(
+        lmu.weight_connections["memory_kernel"], "function", np.tanh
+    ),
+    "another constant": lambda lmu, stim: setattr(lmu.one, "output", [2.0]),
+    "memory node a function": lambda lmu, stim: setattr(
+        lmu.memory, "output", lambda t, u: np.tanh(u).repeat(3)
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(REFUSED_CHANGES))
+def test_other_changes_fall_back(change):
+    """An LMU whose objects are accessed from outside or changed otherwise than the
+    allow-list permits keeps the standard build (the readout is still fused), with
+    the same results."""
+    kwargs = dict(CHANGES_KWARGS, hidden_bias=0.0)
     net, stim, probe = lmu_network(kwargs, 1, with_readout=True)
-    lmu = next(n for n in net.networks if isinstance(n, LMU))
     with net:
-        change(lmu, stim)
+        REFUSED_CHANGES[change](find_lmu(net), stim)
     x = np.random.RandomState(4).uniform(-1, 1, size=(2, 10, 1))
     out, _, op_types = outputs_and_gradients(net, stim, x, fused=True)
     ref, _, _ = outputs_and_gradients(net, stim, x, fused=False)
     assert SimLMU not in op_types and SimDense in op_types
-    assert np.allclose(out, ref, atol=1e-5)
+    assert np.ptp(ref) > 0.1
+    assert np.allclose(out, ref, atol=1e-5), np.abs(out - ref).max()
+
+
+def dense_network(size, change):
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.zeros(size))
+        dense = Dense(size, size, kernel=0.6, bias=0.2)
+        nengo.Connection(stim, dense.input, synapse=None)
+        probe = nengo.Probe(dense.output)
+        change(dense)
+    return net, stim, probe
+
+
+def test_dense_scalar_weights():
+    """A 1 x 1 Dense with scalar weights (as freeze_params writes them) stays fused;
+    a scalar kernel on a 3 x 3 Dense (0.5 I) keeps the standard build."""
+
+    def scalars(dense):
+        dense.kernel.transform, dense.bias.transform = -0.7, 0.3
+
+    x = np.random.RandomState(8).uniform(-1, 1, size=(2, 5, 1))
+    assert_fused_equals_standard(*dense_network(1, scalars), x, fused_ops=(SimDense,))
+
+    def identity_times_half(dense):
+        dense.kernel.transform = 0.5
+
+    net, stim, _ = dense_network(3, identity_times_half)
+    x = np.random.RandomState(8).uniform(-1, 1, size=(2, 5, 3))
+    out, _, op_types = outputs_and_gradients(net, stim, x, fused=True)
+    ref, _, _ = outputs_and_gradients(net, stim, x, fused=False)
+    assert SimDense not in op_types
+    assert np.allclose(out, 0.5 * x + 0.2, atol=1e-6) and np.allclose(out, ref)
 
 
 def test_freeze_params_and_reference_simulator():
@@ -234,7 +356,7 @@ def test_freeze_params_and_reference_simulator():
     )
     x = rng.uniform(-1, 1, size=(4, 12, 1)).astype(np.float32)
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=4, progress_bar=False) as sim:
-        op_types = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        op_types = planned_operator_types(sim)
         for var in sim.keras_model.trainable_weights:
             var.assign_add(rng.uniform(-0.3, 0.3, size=var.shape))
         scores = sim.predict({net.input: x})[net.probe][:, -1]

@@ -9,9 +9,10 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import PadeDelay
 from nengo_lmu.builders import SimLMU
+from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.convert import load_weights, network_kwargs, save_weights
 from nengo_lmu.dl_builders import floor_straight_through
-from nengo_lmu.hybrid import spiking_neurons, to_spiking
+from nengo_lmu.hybrid import finetune, spiking_neurons, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
 from nengo_lmu.train import fit, predict
 from reference import delay_line_kwargs, legendre_zoh, random_weights
@@ -26,17 +27,17 @@ def cell_weights(seed=0):
 
 
 def trained_classifier(seed=0, **kwargs):
-    """A classifier with fixed random weights (arrays, as after training)."""
+    """A classifier with fixed random weights (arrays, as after training), for
+    ``dt=1`` unless ``kwargs`` say otherwise."""
     weights, rng = cell_weights(seed)
     return SequenceClassifier(
         n_classes=3,
         readout_kernel=rng.uniform(-1, 1, size=(3, UNITS)),
         units=UNITS,
         order=ORDER,
-        theta=THETA,
         input_d=1,
         seed=seed,
-        **dict(weights, **kwargs),
+        **dict(weights, **dict(dict(theta=THETA, dt=1.0), **kwargs)),
     )
 
 
@@ -81,7 +82,7 @@ def hidden_output(net, x, backend, dtype="float32"):
     with net:
         nengo_dl.configure_settings(dtype=dtype)
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=1, progress_bar=False) as sim:
-        plan = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        plan = planned_operator_types(sim)
         out = sim.predict_on_batch({net.input: x[None]})[net.hidden_probe][0]
     return out, plan
 
@@ -200,9 +201,9 @@ def test_spiking_neurons_fire_at_the_rate(rate_type):
     count scales with k * rate_scale."""
     J = np.linspace(-0.5, 3, 7)
     rates = rate_type.rates(np.zeros(1), gain=np.ones(7), bias=J)[0]
-    dt, steps = 0.01, 300
-    for k, rate_scale in ((1, 1.0), (4, 0.5)):
-        neurons = spiking_neurons(rate_type, k=k, rate_scale=rate_scale)
+    steps = 300
+    for dt, k, rate_scale in ((0.01, 1, 1.0), (0.01, 4, 0.5), (1.0, 4, 0.5)):
+        neurons = spiking_neurons(rate_type, dt, k=k, rate_scale=rate_scale)
         with nengo.Network() as net:
             ens = nengo.Ensemble(
                 7,
@@ -216,9 +217,12 @@ def test_spiking_neurons_fire_at_the_rate(rate_type):
             sim.run_steps(steps)
         spikes = sim.data[probe] * dt / neurons.amplitude
         assert np.allclose(spikes, np.round(spikes)), "whole spikes"
-        assert np.allclose(spikes.sum(0), rates * dt * steps * k * rate_scale, atol=1)
-        assert np.allclose(sim.data[probe].mean(0), rates, atol=1 / (dt * steps))
-        assert np.isclose(neurons.amplitude, 1 / (k * rate_scale))
+        # k * rate_scale spikes per step at an output of 1, whatever dt
+        assert np.allclose(spikes.sum(0), rates * steps * k * rate_scale, atol=1)
+        assert np.allclose(
+            sim.data[probe].mean(0), rates, atol=1 / (k * rate_scale * steps)
+        )
+        assert np.isclose(neurons.amplitude, dt / (k * rate_scale))
 
 
 @pytest.mark.parametrize(
@@ -250,7 +254,7 @@ def test_untrained_network_and_unsupported_type():
             trained_classifier(memory_system=PadeDelay(THETA, ORDER)), memory="spiking"
         )
     with pytest.raises(ValidationError, match="time step"):
-        to_spiking(trained_classifier(), memory="spiking")
+        to_spiking(trained_classifier(dt=None), hidden="rate", memory="spiking")
 
 
 def test_conversion_keeps_weights(tmp_path):
@@ -320,6 +324,7 @@ def test_spike_aware_fine_tuning_learns():
         order=4,
         theta=12.0,
         input_d=1,
+        dt=1.0,
         seed=1,
         memory_kernel=rng.normal(0, 0.5, size=(8, 4)),
         readout_kernel=rng.normal(0, 0.5, size=(2, 8)),
@@ -337,3 +342,146 @@ def test_spike_aware_fine_tuning_learns():
     assert history["loss"][-1] < 0.7 * history["loss"][0], history
     scores = predict(spiking, x[:8])
     assert np.allclose(predict(spiking, x[:8], backend="nengo"), scores, atol=1e-3)
+
+
+@pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
+def test_conversion_at_the_networks_time_step(backend):
+    """An LMU made for dt = 0.01 (theta in seconds) converts to the same spiking
+    network as at dt = 1: the same spikes per unit per input step, and the same
+    classes as its rate network as often."""
+    x = sequences(12)
+    results = []
+    for dt in (1.0, 0.01):
+        net = trained_classifier(theta=THETA * dt, dt=dt)
+        rate = predict(net, x, dt=dt, backend=backend)
+        scores, spikes = predict(
+            to_spiking(net), x, dt=dt, backend=backend, spikes=True
+        )
+        agreement = np.mean(np.argmax(scores, 1) == np.argmax(rate, 1))
+        results.append((rate, scores, spikes["hidden"].total, agreement))
+    (rate_1, scores_1, spikes_1, agree_1), (rate_2, scores_2, spikes_2, agree_2) = (
+        results
+    )
+    assert np.allclose(rate_2, rate_1, atol=1e-5 * np.abs(rate_1).max())
+    assert spikes_1 > 0.3 and np.isclose(spikes_2, spikes_1, rtol=0.01)
+    assert np.allclose(scores_2, scores_1, atol=0.05 * np.abs(scores_1).max())
+    assert agree_2 == agree_1 > 0.5
+
+
+def test_time_step_needed_and_checked():
+    net = trained_classifier(dt=None)
+    with pytest.raises(ValidationError, match="to_spiking\\(..., dt=...\\)") as e:
+        to_spiking(net)
+    assert e.value.attr == "dt"
+    x = sequences(2)
+    assert np.array_equal(
+        predict(to_spiking(net, dt=1.0), x, backend="nengo"),
+        predict(to_spiking(trained_classifier()), x, backend="nengo"),
+    )
+    for dt in (0.5, -1.0):
+        with pytest.raises(ValidationError) as e:
+            to_spiking(trained_classifier(), dt=dt)
+        assert e.value.attr == "dt"
+
+
+def sgd_step(net, x, y):
+    """Weights and forward pass of one NengoDL training step (SGD at rate 1, float64)
+    on ``x``, ``y``: the gradient of the loss by weight name, and the plan's operator
+    types."""
+    with net:
+        nengo_dl.configure_settings(dtype="float64")
+    conns = dict(net.lmu.weight_connections, readout=net.readout.kernel)
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=len(x), progress_bar=False
+    ) as sim:
+        plan = {type(op) for ops in sim.tensor_graph.plan for op in ops}
+        sim.compile(
+            optimizer=tf.optimizers.SGD(1.0),
+            loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+        )
+        before = {name: sim.data[c].weights for name, c in conns.items()}
+        loss = sim.fit(
+            {net.input: x}, {net.probe: y[:, None, None]}, epochs=1, verbose=0
+        ).history["loss"][0]
+        gradient = {
+            name: before[name] - sim.data[c].weights for name, c in conns.items()
+        }
+    return loss, gradient, plan
+
+
+def test_standard_build_trains_spike_aware_as_the_fused_build():
+    """NengoDL's standard build trains regular-spiking units as the fused SimLMU
+    does: spikes forward (the same loss), the rate's gradient backward (the same
+    gradient); not as their rates."""
+    x, y = sequences(6), np.arange(6) % 3
+    results = {}
+    for fused in (True, False):
+        net = to_spiking(trained_classifier())
+        net.lmu.fused = fused
+        results[fused] = sgd_step(net, x, y)
+    (loss, gradient, plan), (std_loss, std_gradient, std_plan) = (
+        results[True],
+        results[False],
+    )
+    assert SimLMU in plan and SimLMU not in std_plan
+    rate_loss, _, _ = sgd_step(to_spiking(trained_classifier(), hidden="rate"), x, y)
+    assert abs(loss - rate_loss) > 0.01  # spikes are not rates
+    assert np.isclose(std_loss, loss, rtol=1e-9)
+    for name, g in gradient.items():
+        assert np.abs(g).max() > 0, name
+        assert np.allclose(std_gradient[name], g, atol=1e-9 * np.abs(g).max()), name
+
+
+def cross_entropy(scores, y):
+    scores = scores - scores.max(axis=1, keepdims=True)
+    log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize(
+    "kwargs, conversion",
+    [
+        ({}, dict(synapse=nengo.Lowpass(1.5))),
+        (
+            dict(
+                hidden_neurons=nengo.LIFRate(tau_rc=5.0, tau_ref=1.0),
+                hidden_bias=np.full(UNITS, 2.0),  # above the threshold of 1
+            ),
+            {},
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:divide by zero")  # LIF rates at gain 1, bias 0
+def test_unfused_finetune_trains_on_spikes(kwargs, conversion):
+    """Fine-tuning without the fused build (a synapse; LIFRate units) trains on the
+    spiking network's loss, not on the rate network's."""
+    net = trained_classifier(**kwargs)
+    x, y = sequences(20), np.arange(20) % 3
+    _, history = finetune(
+        net,
+        x,
+        y,
+        epochs=1,
+        learning_rate=0.0,
+        minibatch_size=10,
+        progress_bar=False,
+        **conversion,
+    )
+    spiking = cross_entropy(predict(to_spiking(net, **conversion), x), y)
+    rate = cross_entropy(predict(to_spiking(net, hidden="rate", **conversion), x), y)
+    assert abs(spiking - rate) > 0.01
+    assert np.isclose(history["loss"][0], spiking, rtol=1e-4)
+
+
+def test_finetune_warns_about_rate_trained_memory_neurons():
+    net = trained_classifier()
+    x, y = sequences(10), np.arange(10) % 3
+    memory = dict(
+        n_neurons=20,
+        neuron_type=nengo.SpikingRectifiedLinear(),
+        max_rates=nengo.dists.Uniform(1, 2),
+        synapse=5.0,
+        calibrate=False,
+    )
+    with pytest.warns(UserWarning, match="SpikingRectifiedLinear neurons of the spik"):
+        finetune(net, x, y, minibatch_size=10, progress_bar=False, memory=memory)

@@ -164,7 +164,7 @@ def test_trainable_weights_in_nengo_dl():
             trainable=["memory_kernel", "hidden_bias"],
         )
         nengo.Connection(stim, lmu.input, synapse=None)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with nengo_dl.Simulator(net, dt=1.0, progress_bar=False) as sim:
         shapes = sorted(tuple(w.shape) for w in sim.keras_model.trainable_weights)
     # memory_kernel (6 x 4) and the bias (6 x 1); nothing else (no ensemble bias)
     assert shapes == [(6, 1), (6, 4)]
@@ -237,13 +237,39 @@ def test_trainable_memory_matrices():
 
     with nengo.Network() as net:
         lmu = LMU(**trained_ab)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with nengo_dl.Simulator(net, dt=1.0, progress_bar=False) as sim:
         shapes = sorted(tuple(v.shape) for v in sim.keras_model.trainable_weights)
     assert shapes == [(5, 8), (8, 2), (8, 8)]
     assert lmu.memory is not lmu.memory_input
 
     with pytest.raises(ValidationError, match="needs the simulator's time step dt"):
         LMU(**dict(kwargs, trainable=["A"]))
+
+
+def simulator(backend):
+    if backend == "nengo":
+        return nengo.Simulator
+    return pytest.importorskip("nengo_dl").Simulator
+
+
+@pytest.mark.usefixtures("restore_nengo_precision")
+@pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
+@pytest.mark.parametrize("trainable", [["A", "B"], ["theta"]])
+def test_trainable_memory_refuses_another_dt(trainable, backend):
+    """A, B or theta discretized at the LMU's dt are not simulated at another one."""
+    with nengo.Network() as net:
+        LMU(4, 3, 5.0, 1, trainable=trainable, dt=1.0, label="cell")
+    Simulator = simulator(backend)
+    with pytest.raises(ValidationError) as info:
+        Simulator(net, dt=0.001, progress_bar=False)
+    assert info.value.attr == "dt"
+    assert "<LMU \"cell\"> was made for dt=1.0" in str(info.value)
+    assert (
+        "simulated with dt=0.001; make it with dt=0.001, or simulate with dt=1.0"
+        in str(info.value)
+    )
+    with Simulator(net, dt=1.0, progress_bar=False):
+        pass
 
 
 @pytest.mark.parametrize("method", ["zoh", "euler"])

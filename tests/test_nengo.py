@@ -14,6 +14,7 @@ from nengo.exceptions import SimulationError, ValidationError
 
 from nengo_lmu import LegendreDelay, LegendreMemory, LinearSystem
 from nengo_lmu.builders import SimLinearSystem
+from nengo_lmu.compat import operator_builders
 
 DT = 0.001
 
@@ -174,7 +175,7 @@ def _native_builder_groups(sim):
 
     groups = [
         (ops, builder)
-        for ops, builder in sim.tensor_graph.op_builder.op_builds.items()
+        for ops, builder in operator_builders(sim).items()
         if any(isinstance(op, SimLinearSystem) for op in ops)
     ]
     assert groups

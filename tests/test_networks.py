@@ -10,6 +10,7 @@ from nengo.exceptions import ValidationError
 import nengo_lmu
 from nengo_lmu.networks import REALIZATIONS, DelayNetwork
 from nengo_lmu.tasks import nrmse
+from reference import legendre_zoh
 
 DT = 0.001
 
@@ -18,6 +19,20 @@ def delayed(u, delay):
     """``u(t - delay)``, zeros before."""
     steps = int(round(delay / DT))
     return np.concatenate([np.zeros((steps,) + u.shape[1:]), u[: len(u) - steps]])
+
+
+def frequency_responses(systems, frequencies):
+    """Each system's frequency response ``C (2 pi i f I - A)^-1 B + D`` at the
+    ``frequencies`` (Hz)."""
+    return [
+        np.array(
+            [
+                C @ np.linalg.solve(2j * np.pi * f * np.eye(len(A)) - A, B) + D
+                for f in frequencies
+            ]
+        )
+        for A, B, C, D in (system.ss for system in systems)
+    ]
 
 
 def run_delay(t, high, rms, seed, delays=None, filt=None, **kwargs):
@@ -119,10 +134,8 @@ def test_realization_keeps_the_delay_and_scales_the_state(realization):
             realization=realization,
             calibrate=False,
         )
-    s = 2j * np.pi * np.linspace(0.05, 5, 50)
-    legendre, realized = (
-        [C @ np.linalg.solve(si * np.eye(order) - A, B) + D for si in s]
-        for A, B, C, D in (nengo_lmu.LegendreDelay(theta, order).ss, dn.system.ss)
+    legendre, realized = frequency_responses(
+        (nengo_lmu.LegendreDelay(theta, order), dn.system), np.linspace(0.05, 5, 50)
     )
     assert np.allclose(realized, legendre, rtol=1e-8, atol=1e-10)
 
@@ -169,6 +182,31 @@ def test_nengo_dl_equals_reference_for_rate_neurons():
         assert np.max(np.abs(dl - ref)) < 1e-4 * np.max(np.abs(ref)), probe
 
 
+@pytest.mark.usefixtures("restore_nengo_precision")
+@pytest.mark.parametrize("backend", ["nengo", "nengo_dl"])
+def test_another_dt_raises(backend):
+    """The synapse mapping is exact for the network's dt only: another simulator dt
+    raises, naming the network, both dts and the fix."""
+    with nengo.Network() as net:
+        DelayNetwork(10, 1.0, 3, dt=0.001, calibrate=False, label="delay")
+    if backend == "nengo":
+        Simulator = nengo.Simulator
+    else:
+        Simulator = pytest.importorskip("nengo_dl").Simulator
+    with pytest.raises(ValidationError) as info:
+        Simulator(net, dt=0.002, progress_bar=False)
+    assert info.value.attr == "dt"
+    assert str(info.value).startswith(
+        'DelayNetwork.dt: <DelayNetwork "delay"> was made for dt=0.001'
+    )
+    assert (
+        "simulated with dt=0.002; make it with dt=0.002, or simulate with dt=0.001"
+        in str(info.value)
+    )
+    with Simulator(net, dt=0.001, progress_bar=False):
+        pass
+
+
 @pytest.mark.parametrize(
     "kwargs, attr",
     [
@@ -180,6 +218,9 @@ def test_nengo_dl_equals_reference_for_rate_neurons():
         (dict(synapse=None), "synapse"),
         (dict(realization="hankel"), "realization"),
         (dict(input_rms=0), "input_rms"),
+        (dict(input_high=0), "input_high"),
+        (dict(input_high=np.inf), "input_high"),
+        (dict(order=2.5), "order"),
         (dict(dt=0), "dt"),
     ],
 )
@@ -198,3 +239,76 @@ def test_delays_outside_the_window_raise(delays):
         with pytest.raises(ValidationError) as info:
             dn.add_output(delays)
     assert info.value.attr == "delays"
+
+
+def legendre_state_and_reference(order, neuron_type, n_neurons, t, **kwargs):
+    """A DelayNetwork's state in Legendre coordinates (``T^-1 state``) and the ideal
+    Legendre memory for the same input, stepped in float64 numpy with scipy's
+    zero-order-hold matrices (tests/reference.py); skipping the first quarter."""
+    high = order / (2 * np.pi)  # the band that an order-`order` memory delays well
+    with nengo.Network(seed=1) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(t, high=high, rms=0.3, seed=1))
+        dn = DelayNetwork(
+            n_neurons,
+            1.0,
+            order,
+            input_high=high,
+            input_rms=0.3,
+            neuron_type=neuron_type,
+            **kwargs,
+        )
+        nengo.Connection(stim, dn.input, synapse=None)
+        p_state, p_u = nengo.Probe(dn.state), nengo.Probe(stim)
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run(t)
+    Ad, Bd = legendre_zoh(1.0, order, dt=DT)
+    ideal, m = np.zeros((len(sim.trange()), order)), np.zeros(order)
+    for k, u_k in enumerate(sim.data[p_u][:, 0]):
+        ideal[k] = m  # the network's state at step k has seen u up to step k - 1
+        m = Ad @ m + Bd * u_k
+    skip = len(ideal) // 4
+    return (sim.data[p_state] @ dn.transform_inverse.T)[skip:], ideal[skip:]
+
+
+@pytest.mark.parametrize("order", [32, pytest.param(256, marks=pytest.mark.slow)])
+def test_direct_mode_state_is_the_legendre_memory(order):
+    """Without neurons (Direct mode), the network is exactly the Legendre memory."""
+    m, ideal = legendre_state_and_reference(
+        order, nengo.Direct(), 1, 1.0, calibrate=False
+    )
+    assert np.linalg.norm(m - ideal) < 1e-9 * np.linalg.norm(ideal)
+
+
+def test_rate_network_tracks_the_legendre_memory_at_order_32():
+    # measured: 0.008 (the ensembles' decoding error, filtered by the synapse)
+    m, ideal = legendre_state_and_reference(32, nengo.RectifiedLinear(), 50, 2.0)
+    assert np.linalg.norm(m - ideal) < 0.02 * np.linalg.norm(ideal)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        32,
+        pytest.param(256, marks=pytest.mark.slow),
+        pytest.param(1024, marks=pytest.mark.slow),
+    ],
+)
+@pytest.mark.parametrize("realization", REALIZATIONS)
+def test_builds_at_high_order_with_well_conditioned_transforms(order, realization):
+    """No Cholesky or Gramian failure at high order (the balancing used to need the
+    Cholesky factor of a numerically singular covariance), with the default input
+    class (1 / theta Hz, under which most Legendre dimensions are nearly zero)."""
+    # (construction time: benchmarks/delay_network_orders.py)
+    with nengo.Network():
+        dn = DelayNetwork(10, 1.0, order, realization=realization, calibrate=False)
+    T, Tinv = dn.transform, dn.transform_inverse
+    assert np.all(np.isfinite(T)) and np.all(np.isfinite(Tinv))
+    assert np.linalg.cond(T) < (300 if realization == "minimum-noise" else 1e5)
+    assert np.allclose(T @ Tinv, np.eye(order), atol=1e-8)
+    ensembles = dn.state_ensembles
+    recurrent = [c.transform.init for c in dn.connections if c.pre in ensembles]
+    assert np.all(np.isfinite(recurrent))
+    legendre, realized = frequency_responses(
+        (nengo_lmu.LegendreDelay(1.0, order), dn.system), [0.1, 1.0, 10.0]
+    )
+    assert np.allclose(realized, legendre, rtol=1e-6, atol=1e-8)

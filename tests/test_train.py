@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from nengo_lmu.lmu import SequenceClassifier
-from nengo_lmu.train import predict
+from nengo_lmu.train import fit, predict
 from reference import delay_line_kwargs
 
 
@@ -111,3 +111,28 @@ def test_training_moves_theta_to_the_needed_delay(method):
     with nengo.Simulator(net, dt=1.0, progress_bar=False) as ref_sim:
         ref_sim.run_steps(steps)
     assert np.allclose(ref_sim.data[probe], trained, atol=1e-5)
+
+
+def test_fit_trains_on_every_sequence(monkeypatch):
+    """Each epoch trains on a new seeded order of all the sequences, less the partial
+    last batch of that order, so over the epochs every sequence is trained on."""
+    x, y = toy_task(n=25)
+    batches = []
+    original = nengo_dl.Simulator.fit
+
+    def recording_fit(self, x=None, y=None, **kwargs):
+        batches.append(next(iter(x.values())))
+        return original(self, x, y, **kwargs)
+
+    monkeypatch.setattr(nengo_dl.Simulator, "fit", recording_fit)
+    history = fit(
+        classifier(), x, y[:, 0, 0], epochs=4, minibatch_size=10, progress_bar=False
+    )
+    assert len(history["loss"]) == len(history["accuracy"]) == 4
+    seen = [
+        [int(np.flatnonzero((x == row).all(axis=(1, 2)))[0]) for row in batch]
+        for batch in batches
+    ]
+    assert all(len(epoch) == 20 == len(set(epoch)) for epoch in seen), seen
+    assert len({tuple(epoch) for epoch in seen}) == len(seen)  # a new order each
+    assert set(np.concatenate(seen)) == set(range(25))
