@@ -21,28 +21,31 @@ def legendre_zoh(theta, order, dt=1.0, method="zoh"):
 
 
 def numpy_cell(x, w, theta, order, f=np.tanh, method="zoh"):
-    """The LMU cell in float64 for one sequence x (steps, input_d); h (steps, units).
+    """The LMU cell in float64 for a sequence x (steps, input_d), or a batch of them
+    (n, steps, input_d); h (steps, units) or (n, steps, units).
 
     ``w`` holds the weights as Nengo transforms (outputs, inputs); absent ones are 0.
     """
     Ad, Bd = legendre_zoh(theta, order, method=method)
+    x = np.asarray(x, dtype=np.float64)
+    batch = x.shape[:-2]
     memory_d = w["input_encoders"].shape[0]
     units = w["input_kernel"].shape[0]
-    m = np.zeros((memory_d, order))
-    h = np.zeros(units)
+    m = np.zeros(batch + (memory_d, order))
+    h = np.zeros(batch + (units,))
     hs = []
-    for x_t in x:
-        u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
-        u += w["memory_encoders"] @ m.ravel() + w["memory_bias"]
-        m = m @ Ad.T + u[:, None] * Bd
+    for x_t in np.moveaxis(x, -2, 0):  # row vectors: v @ W.T is W v
+        u = x_t @ w["input_encoders"].T + h @ w["hidden_encoders"].T
+        u += m.reshape(batch + (-1,)) @ w["memory_encoders"].T + w["memory_bias"]
+        m = m @ Ad.T + u[..., None] * Bd
         h = f(
-            w["input_kernel"] @ x_t
-            + w["hidden_kernel"] @ h
-            + w["memory_kernel"] @ m.ravel()
+            x_t @ w["input_kernel"].T
+            + h @ w["hidden_kernel"].T
+            + m.reshape(batch + (-1,)) @ w["memory_kernel"].T
             + w["hidden_bias"]
         )
         hs.append(h)
-    return np.array(hs)
+    return np.stack(hs, axis=-2)
 
 
 def random_weights(rng, units, order, input_d, memory_d, names=None, scale=0.5):
