@@ -9,8 +9,10 @@ import numpy as np
 import tensorflow as tf
 from keras.engine.base_layer_utils import call_context
 from nengo_dl.builder import Builder, OpBuilder
+from nengo_dl.neuron_builders import SimNeuronsBuilder, TFNeuronBuilder
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
+from nengo_lmu.spiking_memory import SignedIntegrateFire
 
 
 def discretize_legendre(memory, rate, dtype):
@@ -238,3 +240,17 @@ class SimDenseBuilder(OpBuilder):
         if self.bias:
             y += signals.gather(self.bias[0])[:, 0]
         signals.scatter(self.y, y)
+
+
+class SignedIntegrateFireBuilder(TFNeuronBuilder):
+    """Step `.SignedIntegrateFire` units as Nengo does, in training too: the spikes
+    are the forward pass, and the gradient passes through ``floor`` as if it were the
+    identity (spike-aware training; the voltage carries no gradient)."""
+
+    def step(self, J, dt, voltage):
+        v = voltage + J * dt
+        n_spikes = floor_straight_through(v)
+        return n_spikes * self.alpha, v - n_spikes
+
+
+SimNeuronsBuilder.TF_NEURON_IMPL[SignedIntegrateFire] = SignedIntegrateFireBuilder
