@@ -91,9 +91,19 @@ class DelayNetworkMemory(IdealMemory):
 
     def _delay_network(self):
         theta, order = self.process.theta, self.process.system.order
+        neuron_type = self.arguments.get("neuron_type")
+        dt = self.arguments.get("dt", 0.001)
+        tau_rc = getattr(neuron_type, "tau_rc", np.inf)
+        if dt > tau_rc:
+            raise ValidationError(
+                f"{neuron_type} neurons (tau_rc={tau_rc:g}) cannot run at dt={dt:g}, "
+                "a step longer than their time constant: use the spiking memory "
+                "(to_spiking(..., memory='spiking')), or neurons whose dynamics fit "
+                "the step",
+                attr="memory_network",
+            )
         try:
-            with np.errstate(all="raise"):
-                return DelayNetwork(theta=theta, order=order, **self.arguments)
+            return DelayNetwork(theta=theta, order=order, **self.arguments)
         except (FloatingPointError, np.linalg.LinAlgError) as e:
             raise ValidationError(
                 f"Cannot realize the memory (order {order}, theta {theta:g}) as a "

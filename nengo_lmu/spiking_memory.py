@@ -39,11 +39,12 @@ from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
 from nengo.params import NumberParam
 
-INTEGRATE = nengo.LinearFilter([1, 0], [1, -1], analog=False)
-"""The synapse ``y[t] = y[t-1] + x[t]`` (sums its input up to this step)."""
+from nengo_lmu.memory import LinearSystemState
+from nengo_lmu.systems import LinearSystem
 
-INTEGRATE_DELAYED = nengo.LinearFilter([1], [1, -1], analog=False)
-"""The synapse ``y[t] = y[t-1] + x[t-1]`` (sums its input up to the last step)."""
+INTEGRATE = nengo.LinearFilter([1], [1, -1], analog=False)
+"""The synapse that sums its input up to the last step (``1 / (z - 1)``; Nengo, as
+for every synapse, sees the input of a step at the next)."""
 
 
 class SignedIntegrateFire(NeuronType):
@@ -96,8 +97,8 @@ class SpikingMemory(nengo.Network):
 
     One `SignedIntegrateFire` unit per state dimension, fired by the state's per-step
     increments; the state is ``delta`` times the accumulated spikes (see the module's
-    Notes). Read the memory from `neurons` through `INTEGRATE` (the state at this
-    step) or `INTEGRATE_DELAYED` (at the last step), as `read` does.
+    Notes). Read the state of the last step from `neurons` through `INTEGRATE`, and
+    that of this step from `output`, as `read` does.
 
     Parameters
     ----------
@@ -119,7 +120,9 @@ class SpikingMemory(nengo.Network):
     neurons : nengo.ensemble.Neurons
         The units (n), whose spikes are the memory's only outputs.
     output : nengo.Node
-        The state ``s`` (n): the spikes summed by `INTEGRATE` (for probing).
+        The state ``s`` (n) at this step: the spikes summed up to this step, the
+        synaptic state of a reader of the spikes (a node, since Nengo delays what
+        passes through a synapse by one step).
     """
 
     delta = NumberParam("delta", low=0, low_open=True, readonly=True)
@@ -165,15 +168,18 @@ class SpikingMemory(nengo.Network):
                 self.neurons,
                 self.neurons,
                 transform=A - np.eye(n),
-                synapse=INTEGRATE_DELAYED,
+                synapse=INTEGRATE,
             )
-            self.output = nengo.Node(size_in=n, label="m")
-            nengo.Connection(self.neurons, self.output, synapse=INTEGRATE)
+            integrator = LinearSystem([[1.0]], [[1.0]], [[1.0]], [[0.0]], False, dt)
+            self.output = nengo.Node(
+                LinearSystemState(integrator, size_in=n), label="m"
+            )
+            nengo.Connection(self.neurons, self.output, synapse=None)
 
     def read(self, delayed):
         """``(pre, synapse)`` of a connection reading the state: at this step, or at
         the last one if ``delayed``."""
-        return self.neurons, INTEGRATE_DELAYED if delayed else INTEGRATE
+        return (self.neurons, INTEGRATE) if delayed else (self.output, None)
 
     @property
     def n_neurons(self):
