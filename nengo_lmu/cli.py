@@ -128,11 +128,13 @@ def _report(net, x, y, args, label):
         progress_bar=not args.quiet,
         spikes=hasattr(net, "hidden_probe"),
     )
-    scores, spikes = result if isinstance(result, tuple) else (result, None)
+    scores, spikes = result if isinstance(result, tuple) else (result, {})
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
     print(f"{label}: correct {correct}/{len(y)}")
-    if spikes is not None:
-        print(f"spikes per unit per input step: {spikes:.2f}")
+    for population, stats in spikes.items():
+        if population == "hidden":
+            print(f"spikes per unit per input step: {stats.total:.2f}")
+        print(f"{population} spikes: {stats}")
     return correct / len(y)
 
 
@@ -335,8 +337,8 @@ def _spiking_arguments(command):
         "--rate-scale",
         type=_positive(float),
         default=0.7,
-        help="spikes per tick at the unit rate (the defaults stay within one spike "
-        "per unit per input step on psMNIST)",
+        help="spikes per tick at the unit rate (the defaults give about one spike, "
+        "positive or negative, per unit per input step on psMNIST, on average)",
     )
     group.add_argument(
         "--memory",

@@ -9,7 +9,8 @@ weights see one value per input step) and quantizes only ``h``. A regular-spikin
 (`nengo.RegularSpiking`: integrate the rate, spike at each integer, subtract the
 spike) fed a constant rate ``r`` for ``k`` ticks of ``1 / k`` fires exactly
 ``floor(v + r)`` spikes, the same as one step of ``dt`` would, so the simulator runs one
-step per input step and the unit fires up to ``k * rate_scale`` spikes in it. Its output
+step per input step and the unit fires ``k * rate_scale`` spikes per step on average at
+the rate type's unit rate (a whole number in each step: up to one more). Its output
 in that step is the spikes' average over the input step: the readout and the recurrent
 connections see the spike count of the last step, scaled by the spike amplitude.
 """
@@ -37,7 +38,8 @@ def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
     The unit integrates ``k * rate_scale`` times the rate of ``rate_type`` and fires
     spikes of ``1 / (k * rate_scale)`` times the amplitude, so its mean output is the
     rate unit's output. With ``nengo.Tanh(tau_ref=1)`` at ``dt = 1`` (the paper's cell),
-    it fires at most ``rate_scale`` spikes per tick, ``k * rate_scale`` per step.
+    it fires at most ``rate_scale`` spikes per tick, ``k * rate_scale`` per step, on
+    average over steps (``ceil(k * rate_scale)`` in one step).
 
     Parameters
     ----------
@@ -110,9 +112,10 @@ def to_spiking(
         NengoDL and written back with ``sim.freeze_params(net)``).
     k, rate_scale, initial_voltage :
         The spiking hidden units (see `spiking_neurons`). The defaults (2 ticks per
-        input step, at most 0.7 spikes per tick for Tanh units at ``dt = 1``) keep the
-        paper's psMNIST model within one spike per unit per input step on average
-        (``benchmarks/hybrid_psmnist.py`` measures it).
+        input step, at most 0.7 spikes per tick for Tanh units at ``dt = 1``) give the
+        paper's psMNIST model about one spike (positive or negative) per unit per input
+        step on average; `.train.predict` measures the statistics
+        (``benchmarks/hybrid_psmnist.py`` on psMNIST).
     hidden : "spiking" or "rate"
         Spiking hidden units, or keep the trained rate units.
     memory : "ideal" or "spiking" or dict

@@ -1,5 +1,6 @@
 """Run and evaluate nengo_lmu networks (NengoDL and the Nengo reference simulator)."""
 
+import dataclasses
 import sys
 
 import nengo
@@ -7,6 +8,92 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 BACKENDS = ("nengo_dl", "nengo")
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikeStats:
+    """Spike counts of a population of spiking units, per unit per input step.
+
+    A unit's count in an input step is its number of spikes in that step, negative for
+    the negative spikes of signed units (``nengo.RegularSpiking(nengo.Tanh())``).
+
+    Attributes
+    ----------
+    positive : float
+        Mean number of positive spikes per unit per input step.
+    negative : float
+        Mean number of negative spikes per unit per input step (counted as a positive
+        number).
+    max_count : int
+        The largest number of spikes (of either sign) of one unit in one input step.
+    steps_above_1 : float
+        Share of unit-steps with more than one spike (of either sign).
+    units_above_1 : float
+        Share of units that average more than one spike (of either sign) per input
+        step.
+    """
+
+    positive: float
+    negative: float
+    max_count: int
+    steps_above_1: float
+    units_above_1: float
+
+    @property
+    def total(self):
+        """Mean number of spikes (of either sign) per unit per input step."""
+        return self.positive + self.negative
+
+    def __str__(self):
+        return (
+            f"{self.total:.3f} spikes per unit per input step ({self.positive:.3f} "
+            f"positive, {self.negative:.3f} negative); at most {self.max_count} in "
+            f"one step; {self.steps_above_1:.1%} of unit-steps and "
+            f"{self.units_above_1:.1%} of units above 1"
+        )
+
+
+class SpikeCounter:
+    """Accumulates the spike counts of a population, batch by batch, into a
+    `SpikeStats`.
+
+    Parameters
+    ----------
+    n_units : int
+        Units in the population.
+    """
+
+    def __init__(self, n_units):
+        self.unit_sums = np.zeros(n_units)  # |count| summed over sequences and steps
+        self.positive = self.negative = self.above_1 = self.max_count = 0
+        self.n_steps = 0  # sequences times input steps
+
+    def add(self, counts):
+        """Count ``(sequences, steps, n_units)`` integer spike counts."""
+        counts = np.asarray(counts)
+        self.positive += counts[counts > 0].sum()
+        self.negative -= counts[counts < 0].sum()
+        self.above_1 += np.count_nonzero(np.abs(counts) > 1)
+        self.max_count = max(self.max_count, int(np.abs(counts).max(initial=0)))
+        self.unit_sums += np.abs(counts).sum(axis=(0, 1))
+        self.n_steps += counts.shape[0] * counts.shape[1]
+
+    def stats(self):
+        """The `SpikeStats` of the counts added so far."""
+        n = self.n_steps * len(self.unit_sums)
+        return SpikeStats(
+            positive=self.positive / n,
+            negative=self.negative / n,
+            max_count=self.max_count,
+            steps_above_1=self.above_1 / n,
+            units_above_1=np.mean(self.unit_sums / self.n_steps > 1),
+        )
+
+
+def spike_counts(output, neuron_type, dt):
+    """The spike counts of regular-spiking units in each step from their ``output``
+    (spikes of ``neuron_type.amplitude / dt`` each)."""
+    return np.rint(np.asarray(output) * (dt / neuron_type.amplitude)).astype(int)
 
 
 def predict(
@@ -42,9 +129,10 @@ def predict(
     Returns
     -------
     scores : (n, n_classes) ndarray
-    spikes_per_unit_step : float
-        The mean number of spikes (of either sign) per hidden unit per input step; only
-        with ``spikes=True``.
+    spikes : dict of SpikeStats
+        Only with ``spikes=True``: the spike statistics of each spiking population,
+        ``"hidden"`` for the hidden units (``spikes["hidden"].total`` is the mean
+        number of spikes of either sign per unit per input step).
     """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[2] != net.input.size_out:
@@ -65,19 +153,18 @@ def predict(
             attr="spikes",
         )
     batches = _batches(net, x, backend, dt, minibatch_size, spikes)
-    scores, counts = [], 0.0
+    scores, hidden_counter = [], SpikeCounter(probe.size_in) if spikes else None
     for i, (n_done, batch_scores, hidden) in enumerate(batches):
         scores.append(batch_scores)
         if spikes:
-            neurons = net.lmu.hidden.neuron_type
-            counts += np.abs(hidden * (dt / neurons.amplitude)).sum()
+            hidden_counter.add(spike_counts(hidden, net.lmu.hidden.neuron_type, dt))
         if progress_bar and (i + 1) % max(1, len(x) // (100 * len(batch_scores))) == 0:
             print(f"\rsequence {n_done}/{len(x)}", end="", file=sys.stderr)
     if progress_bar:
         print(file=sys.stderr)
     scores = np.concatenate(scores)
     if spikes:
-        return scores, counts / (x.shape[0] * x.shape[1] * probe.size_in)
+        return scores, {"hidden": hidden_counter.stats()}
     return scores
 
 

@@ -1,20 +1,26 @@
 """The ``nengo-lmu`` command line, run as a user runs it (a subprocess)."""
 
 import pathlib
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from nengo_lmu.tasks import nrmse
 
 
-def run_cli(*args, cwd=None):
+ROOT = pathlib.Path(__file__).parents[1]
+
+
+def run_cli(*args):
+    """Run ``nengo-lmu`` from the repository root (this checkout's nengo_lmu)."""
     return subprocess.run(
         [sys.executable, "-m", "nengo_lmu.cli", *args],
         capture_output=True,
         text=True,
-        cwd=cwd,
+        cwd=ROOT,
         timeout=300,
     )
 
@@ -51,7 +57,10 @@ def test_nrmse():
     assert np.isclose(nrmse(1.1 * target, target), 0.1)
 
 
-PAPER = "../shared/data/lmu-paper/psMNIST-standard.hdf5"
+@pytest.fixture
+def paper(data_directory):
+    """The paper's weights file (str, for the command line)."""
+    return str(data_directory / "lmu-paper" / "psMNIST-standard.hdf5")
 
 
 def last_value(stdout, key):
@@ -60,17 +69,17 @@ def last_value(stdout, key):
     return float(lines[-1].split(":")[1])
 
 
-def test_import_keras_and_evaluate_spiking(tmp_path):
-    root = pathlib.Path(__file__).parents[1]
+def test_import_keras_and_evaluate_spiking(tmp_path, paper, data_directory):
     out = tmp_path / "paper.npz"
-    result = run_cli("import-keras", PAPER, "--out", str(out), cwd=root)
+    result = run_cli("import-keras", paper, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert f"weights written to {out}" in result.stdout
     common = ("--n", "40", "--quiet", "--task", "psmnist-paper")
+    common += ("--data", str(data_directory))
     results = [
-        run_cli("evaluate", "--weights", weights, *common, *extra, cwd=root)
+        run_cli("evaluate", "--weights", weights, *common, *extra)
         for weights, extra in [
-            (PAPER, ()),
+            (paper, ()),
             (str(out), ()),
             (str(out), ("--spiking", "--k", "1", "--rate-scale", "0.5")),
             (str(out), ("--spiking", "--backend", "nengo", "--n", "3")),
@@ -83,6 +92,20 @@ def test_import_keras_and_evaluate_spiking(tmp_path):
     assert last_value(paper, "accuracy") == last_value(imported, "accuracy") > 0.9
     assert 0.2 < last_value(spiking, "spikes per unit per input step") < 0.5
     assert 0.5 < last_value(reference, "spikes per unit per input step") < 1.0
+    for out in (spiking, reference):  # the measured statistics, beside the total
+        stats = re.search(
+            r"^hidden spikes: (\S+) spikes per unit per input step \((\S+) positive, "
+            r"(\S+) negative\); at most (\d+) in one step; (\S+)% of unit-steps and "
+            r"(\S+)% of units above 1$",
+            out,
+            flags=re.M,
+        )
+        assert stats, out
+        total, positive, negative = (float(v) for v in stats.groups()[:3])
+        assert np.isclose(total, positive + negative, atol=2e-3)
+        assert round(total, 2) == last_value(out, "spikes per unit per input step")
+        assert positive > 0 and negative > 0  # tanh units spike with a sign
+        assert 1 <= int(stats[4]) <= 2  # at most k * rate_scale rounded up
 
 
 def test_train_psdigits_then_spiking(tmp_path):
@@ -108,16 +131,17 @@ def test_train_psdigits_then_spiking(tmp_path):
     assert f"plot written to {tmp_path / 'training.png'}" in result.stdout
 
 
-def test_finetune_paper_weights(tmp_path):
+def test_finetune_paper_weights(tmp_path, paper, data_directory):
     """Spike-aware fine-tuning of the paper's model from the command line (a few
     sequences), then evaluating the weights it wrote."""
-    root = pathlib.Path(__file__).parents[1]
-    common = ("--task", "psmnist-paper", "--n", "20", "--quiet")
+    data = ("--data", str(data_directory))
+    common = ("--task", "psmnist-paper", "--n", "20", "--quiet", *data)
     result = run_cli(
         "train",
         "psmnist-paper",
+        *data,
         "--init",
-        PAPER,
+        paper,
         "--epochs",
         "0",
         "--spiking",
@@ -130,7 +154,6 @@ def test_finetune_paper_weights(tmp_path):
         "--out",
         str(tmp_path),
         "--quiet",
-        cwd=root,
     )
     assert result.returncode == 0, result.stderr
     evaluated = run_cli(
@@ -139,7 +162,6 @@ def test_finetune_paper_weights(tmp_path):
         str(tmp_path / "weights.npz"),
         "--spiking",
         *common,
-        cwd=root,
     )
     assert evaluated.returncode == 0, evaluated.stderr
     assert (
@@ -153,10 +175,10 @@ def test_bad_arguments_give_one_line(tmp_path):
     for args in [
         ("train", "psmnist", "--epochs", "-1"),
         ("evaluate", "--weights", str(tmp_path / "missing.npz")),
-        ("evaluate", "--weights", PAPER, "--spiking", "--k", "0"),
+        ("evaluate", "--weights", str(tmp_path / "w.npz"), "--spiking", "--k", "0"),
         ("import-keras", str(tmp_path / "missing.keras")),
     ]:
-        result = run_cli(*args, cwd=pathlib.Path(__file__).parents[1])
+        result = run_cli(*args)
         assert result.returncode == 2, args
         lines = [s for s in result.stderr.splitlines() if "error:" in s]
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr

@@ -11,31 +11,29 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LegendreDelay
 from nengo_lmu.convert import load_paper_weights
-from nengo_lmu.data import data_dir, psmnist
+from nengo_lmu.data import psmnist
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.train import predict
+from reference import numpy_cell
+
+PAPER_CELL = "model_weights/rnn_1/rnn_1"
+PAPER_DENSE = "model_weights/dense_1/dense_1"
 
 
 @pytest.fixture(scope="module")
-def paper_file():
-    try:
-        path = data_dir() / "lmu-paper" / "psMNIST-standard.hdf5"
-    except FileNotFoundError as e:
-        pytest.skip(f"no data directory: {e}")
-    if not path.exists():
-        pytest.skip(f"the paper's weights are not at {path}")
-    return path
+def paper_file(data_directory):
+    return data_directory / "lmu-paper" / "psMNIST-standard.hdf5"
 
 
 @pytest.fixture(scope="module")
-def paper_data():
-    return psmnist("paper")
+def paper_data(data_directory):
+    return psmnist("paper", data_directory)
 
 
 def test_paper_weights_layout(paper_file):
     kwargs = load_paper_weights(paper_file)
     with h5py.File(paper_file, "r") as f:
-        cell = f["model_weights/rnn_1/rnn_1"]
+        cell = f[PAPER_CELL]
         # Keras kernels are (in, out); Nengo transforms (out, in)
         assert np.array_equal(
             kwargs["memory_kernel"], np.array(cell["memory_kernel:0"]).T
@@ -59,6 +57,31 @@ def test_paper_model_backends_agree(paper_file, paper_data):
     assert np.array_equal(np.argmax(dl, axis=1), np.argmax(ref, axis=1))
     assert np.allclose(dl, ref, atol=1e-3 * np.abs(ref).max())
     assert np.mean(np.argmax(ref, axis=1) == y) > 0.95
+
+
+def numpy_paper_scores(path, x):
+    """The paper's model in float64 numpy (`reference.numpy_cell`, its memory the
+    scipy ZOH Legendre system), its weights read from the Keras file with h5py."""
+    with h5py.File(path, "r") as f:
+        cell = {k: np.array(v, dtype=np.float64) for k, v in f[PAPER_CELL].items()}
+        kernel, bias = (np.array(f[f"{PAPER_DENSE}/{k}:0"]) for k in ("kernel", "bias"))
+    # Keras kernels are (in, out): transpose to the cell's (out, in)
+    w = {name[: -len(":0")]: value.T for name, value in cell.items()}
+    w["memory_bias"], w["hidden_bias"] = np.zeros(1), np.zeros(len(w["hidden_kernel"]))
+    order = len(w["AT"])
+    h = np.array([numpy_cell(seq, w, theta=784, order=order)[-1] for seq in x])
+    return h @ kernel.astype(np.float64) + bias
+
+
+def test_paper_accuracy_subset(paper_file, paper_data):
+    """The first 500 test images (the default suite's share of the 9715/10000 of
+    `test_paper_accuracy`): NengoDL makes the float64 numpy reference's predictions."""
+    x, y = paper_data.x_test[:500], paper_data.y_test[:500]
+    expected = np.argmax(numpy_paper_scores(paper_file, x), axis=1)
+    net = SequenceClassifier(**load_paper_weights(paper_file))
+    scores = predict(net, x, backend="nengo_dl", minibatch_size=250)
+    assert np.array_equal(np.argmax(scores, axis=1), expected)
+    assert np.sum(expected == y) > 0.95 * len(y)
 
 
 @pytest.mark.slow

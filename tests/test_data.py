@@ -15,35 +15,27 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 @pytest.fixture(scope="module")
-def root():
-    try:
-        return data_dir()
-    except FileNotFoundError as e:
-        pytest.skip(f"the MNIST data directory is not available: {e}")
+def mnist(data_directory):
+    return load_mnist(data_directory)
 
 
 @pytest.fixture(scope="module")
-def mnist(root):
-    return load_mnist(root)
+def paper(data_directory):
+    return psmnist("paper", data_directory)
 
 
 @pytest.fixture(scope="module")
-def paper(root):
-    return psmnist("paper", root)
-
-
-@pytest.fixture(scope="module")
-def keras_lmu(root):
-    return psmnist("keras-lmu", root)
+def keras_lmu(data_directory):
+    return psmnist("keras-lmu", data_directory)
 
 
 @pytest.fixture
-def mnist_copy(root, tmp_path):
+def mnist_copy(data_directory, tmp_path):
     """A writeable copy of the ``mnist/`` directory."""
     copy = tmp_path / "mnist"
     copy.mkdir()
     for file in MNIST_FILES.values():
-        shutil.copyfile(root / "mnist" / file.name, copy / file.name)
+        shutil.copyfile(data_directory / "mnist" / file.name, copy / file.name)
     return copy
 
 

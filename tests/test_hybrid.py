@@ -128,20 +128,58 @@ def test_many_spikes_approach_the_rate_network():
     assert errors[0] > errors[1] > errors[2], errors
 
 
-def test_spike_count():
-    """predict counts spikes per unit per input step (at most k * rate_scale with tanh
-    units), and the count grows with the rate scale; both simulators agree."""
+def probed_spike_counts(net, x, **conversion):
+    """The hidden units' spike counts (sequences, steps, units), counted with numpy
+    from a probe on the neurons of ``to_spiking(net, **conversion)`` in the Nengo
+    reference simulator."""
+    spiking = to_spiking(net, **conversion)
+    neurons = spiking.lmu.hidden.neurons
+    with spiking:
+        probe = nengo.Probe(neurons)
+    counts = []
+    with nengo.Simulator(spiking, dt=1.0, progress_bar=False) as sim:
+        for seq in x:
+            spiking.input.output.data = seq
+            sim.reset()
+            sim.run_steps(len(seq))
+            # each spike is amplitude / dt
+            counts.append(sim.data[probe] / neurons.ensemble.neuron_type.amplitude)
+    counts = np.array(counts)
+    assert np.allclose(counts, np.round(counts), atol=1e-9)  # whole spikes
+    return np.round(counts)
+
+
+def test_spike_statistics():
+    """predict's spike statistics are those of a direct count from probe data, in both
+    simulators: positive and negative spikes, the measured maximum, and the shares of
+    unit-steps and of units above one spike per step."""
     net = trained_classifier()
     x = sequences(6)
-    counts = []
+    totals = []
     for rate_scale in (0.5, 1.0):
-        spiking = to_spiking(net, k=2, rate_scale=rate_scale)
-        scores, spikes = predict(spiking, x, spikes=True)
-        ref_scores, ref_spikes = predict(spiking, x, backend="nengo", spikes=True)
-        assert np.allclose(spikes, ref_spikes, rtol=0.05)
-        assert np.allclose(scores, ref_scores, atol=0.1 * np.abs(scores).max())
-        counts.append(spikes)
-    assert 0.1 < counts[0] < 1.0 < counts[1] < 2.0, counts
+        conversion = dict(k=2, rate_scale=rate_scale)
+        counts = probed_spike_counts(net, x, **conversion)
+        expected = dict(
+            positive=counts[counts > 0].sum() / counts.size,
+            negative=-counts[counts < 0].sum() / counts.size,
+            max_count=np.abs(counts).max(),
+            steps_above_1=np.mean(np.abs(counts) > 1),
+            units_above_1=np.mean(np.abs(counts).mean(axis=(0, 1)) > 1),
+        )
+        spiking = to_spiking(net, **conversion)
+        with spiking:
+            nengo_dl.configure_settings(dtype="float64")  # the same spikes exactly
+        for backend in ("nengo_dl", "nengo"):
+            scores, spikes = predict(spiking, x, backend=backend, spikes=True)
+            stats = spikes["hidden"]
+            for name, value in expected.items():
+                assert np.isclose(getattr(stats, name), value), (backend, name)
+            assert np.isclose(stats.total, np.abs(counts).mean())
+        totals.append(stats.total)
+        if rate_scale == 1.0:  # the case the statistics are for: signed, above 1
+            assert expected["negative"] > 0.2 * expected["positive"] > 0
+            assert expected["max_count"] == 2 and expected["steps_above_1"] > 0
+    assert 0.1 < totals[0] < 1.0 < totals[1] < 2.0, totals
     with pytest.raises(ValidationError, match="to_spiking"):
         predict(net, x, spikes=True)
 
