@@ -126,11 +126,15 @@ def _report(net, x, y, args, label):
         dt=args.dt,
         minibatch_size=args.minibatch_size or 500,
         progress_bar=not args.quiet,
-        spikes=hasattr(net, "hidden_probe"),
+        spikes=hasattr(net, "hidden_probe") or hasattr(net, "memory_probe"),
     )
     scores, spikes = result if isinstance(result, tuple) else (result, {})
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
     print(f"{label}: correct {correct}/{len(y)}")
+    if "memory" in spikes:
+        print(f"memory neurons: {net.lmu.spiking_memory.n_neurons}")
+        memory = spikes["memory"].total
+        print(f"memory spikes per dimension per input step: {memory:.2f}")
     for population, stats in spikes.items():
         if population == "hidden":
             print(f"spikes per unit per input step: {stats.total:.2f}")

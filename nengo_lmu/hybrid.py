@@ -26,7 +26,7 @@ from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.systems import LegendreDelay
 
 MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
-"""The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict(...)``)."""
+"""The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict()``)."""
 
 DELTA = 0.045
 """The default state of one spike of a spiking memory (``memory="spiking"``)."""

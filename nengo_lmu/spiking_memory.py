@@ -140,7 +140,9 @@ class SpikingMemory(nengo.Network):
             )
         if B.shape[0] != A.shape[0]:
             raise ValidationError(
-                f"B must have {A.shape[0]} rows, as A (got {B.shape})", attr="B", obj=self
+                f"B must have {A.shape[0]} rows, as A (got {B.shape})",
+                attr="B",
+                obj=self,
             )
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
             raise ValidationError("A and B must be finite", attr="A", obj=self)
