@@ -4,7 +4,11 @@
 `SignedIntegrateFire` units, one per state dimension. Each unit integrates its
 dimension's per-step increment, fires one signed spike per ``delta`` it has
 integrated and subtracts it; the state is ``delta`` times the accumulated spikes, kept
-by an integrating synapse on every connection that reads the memory.
+in synaptic state: an integrating synapse on the spikes for the memory's own
+recurrence and for what reads the state of the last step (`INTEGRATE`), and the sum
+of the spikes up to this step (`SpikingMemory.output`) for what reads the present
+state, since a Nengo synapse passes a step's input on at the next step. Every signal
+leaving the units is their spikes.
 
 Notes
 -----
