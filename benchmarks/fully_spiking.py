@@ -11,9 +11,9 @@ test images (paper preprocessing), in NengoDL:
    ``delta``): accuracy, memory spikes per dimension per input step (all memory spikes
    / (order * memory_d) / steps), hidden spikes per unit per input step, neuron counts,
    and the throughput (images per second, simulator build included) of each;
-2. accuracy against memory spikes per dimension per step for several ``delta``
-   (spiking memory, spiking hidden units; first ``--n-curve`` images): a table and
-   ``benchmarks/results/fully_spiking_curve.png``.
+2. (``--part curve``) accuracy against memory spikes per dimension per step for
+   several ``delta`` (spiking memory, spiking hidden units; first ``--n-curve``
+   images): a table and ``benchmarks/results/fully_spiking_curve.png``.
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion and
@@ -45,7 +45,9 @@ DELTAS = (0.03, DELTA, 0.07, 0.1, 0.15)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--data", default=None)
-parser.add_argument("--part", choices=("psmnist", "psdigits", "all"), default="all")
+parser.add_argument(
+    "--part", choices=("psmnist", "curve", "psdigits", "all"), default="all"
+)
 parser.add_argument("--n", type=int, default=1000)
 parser.add_argument("--n-curve", type=int, default=300)
 parser.add_argument("--minibatch-size", type=int, default=250)
@@ -79,13 +81,19 @@ def describe(name, net, x, y):
     return accuracy, memory.total if memory else None
 
 
-def psmnist_part():
+def paper_network():
+    """The paper's psMNIST model and its test images (paper preprocessing)."""
     directory = data_dir(args.data)
     data = psmnist("paper", directory)
-    x, y = data.x_test[: args.n], data.y_test[: args.n].ravel()
     net = SequenceClassifier(
         **load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5"), seed=0
     )
+    return net, data.x_test, data.y_test.ravel()
+
+
+def psmnist_part():
+    net, x, y = paper_network()
+    x, y = x[: args.n], y[: args.n]
     print(f"psMNIST, the paper's weights, no fine-tuning; first {len(x)} test images")
     describe("rate network", net, x, y)
     describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
@@ -93,6 +101,9 @@ def psmnist_part():
         f"fully spiking (delta {DELTA})", to_spiking(net, memory="spiking"), x, y
     )
 
+
+def curve_part():
+    net, x, y = paper_network()
     xc, yc = x[: args.n_curve], y[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
     rows = []
@@ -159,5 +170,7 @@ def psdigits_part():
 
 if args.part in ("psmnist", "all"):
     psmnist_part()
+if args.part in ("curve", "all"):
+    curve_part()
 if args.part in ("psdigits", "all"):
     psdigits_part()

@@ -60,10 +60,7 @@ def spiking_neurons(rate_type, k=1, rate_scale=1.0, initial_voltage=0.5):
     """
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValidationError(f"Must be an integer >= 1 (got {k!r})", attr="k")
-    if not (np.isfinite(rate_scale) and rate_scale > 0):
-        raise ValidationError(
-            f"Must be a finite number > 0 (got {rate_scale!r})", attr="rate_scale"
-        )
+    check_positive(rate_scale, "rate_scale")
     if not 0 <= initial_voltage < 1:
         raise ValidationError(
             f"Must be in [0, 1) (got {initial_voltage!r})", attr="initial_voltage"
@@ -192,6 +189,12 @@ def _memory_kwargs(kwargs, memory, delta, dt):
     """The `.LMU` arguments that realize ``memory`` (see `to_spiking`)."""
     if memory == "ideal":
         return {}
+    if not (memory == "spiking" or isinstance(memory, dict)):
+        raise ValidationError(
+            f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
+            f"(got {memory!r})",
+            attr="memory",
+        )
     system = kwargs["memory_system"]
     dt = dt or (memory.get("dt") if isinstance(memory, dict) else None)
     dt = dt or kwargs["dt"] or (None if system is None or system.analog else system.dt)
@@ -212,17 +215,11 @@ def _memory_kwargs(kwargs, memory, delta, dt):
     if memory == "spiking":
         check_positive(delta, "delta")
         return dict(spiking_memory=dict(delta=delta, dt=dt), trainable=trainable)
-    if isinstance(memory, dict):
-        _check_legendre(system, kwargs)
-        return dict(
-            memory_network={**MEMORY_NETWORK, **memory, "dt": dt},
-            memory_system=None,
-            trainable=trainable,
-        )
-    raise ValidationError(
-        f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
-        f"(got {memory!r})",
-        attr="memory",
+    _check_legendre(system, kwargs)
+    return dict(
+        memory_network={**MEMORY_NETWORK, **memory, "dt": dt},
+        memory_system=None,
+        trainable=trainable,
     )
 
 
