@@ -1,61 +1,176 @@
-"""Fully spiking LMU (spiking memory and hidden units) on psDigits (numbers in README).
+"""Fully spiking LMU: spiking memory (`SpikingMemory`) and spiking hidden units.
 
-Run: ``.venv/bin/python benchmarks/fully_spiking.py`` (about 2 minutes on 2 cores).
-Trains an LMU with a small memory (order 6, θ = 64 steps, 128 tanh units; a memory
-whose `DelayNetwork` mapping is well-conditioned at one step per pixel) on psDigits in
-NengoDL, then evaluates it on the test set with the ideal memory and with the memory in
-`DelayNetwork` s (`nengo_lmu.to_spiking(memory=...)`), with rate or spiking hidden
-units. The rate-neuron memory separates the delay network's own error from spike noise.
+Run: ``nice -n 10 .venv/bin/python benchmarks/fully_spiking.py [--data DIR]
+[--part psmnist|psdigits|all]``.
+
+psMNIST (``--part psmnist``): the paper's weights, no fine-tuning, the first ``--n``
+test images (paper preprocessing), in NengoDL:
+
+1. the rate network, the hybrid network (spiking hidden units, ideal memory) and the
+   fully spiking network (``to_spiking(net, memory="spiking")`` with the default
+   ``delta``): accuracy, memory spikes per dimension per input step (all memory spikes
+   / (order * memory_d) / steps), hidden spikes per unit per input step, neuron counts,
+   and the throughput (images per second, simulator build included) of each;
+2. (``--part curve``) accuracy against memory spikes per dimension per step for
+   several ``delta`` (spiking memory, spiking hidden units; first ``--n-curve``
+   images): a table and ``benchmarks/results/fully_spiking_curve.png``.
+
+psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
+order 32), trained in NengoDL, then the rate network, the fully spiking conversion and
+the fully spiking network after ``--finetune-epochs`` of spike-aware fine-tuning
+through the spiking memory, on the test set.
 """
 
+import argparse
+import pathlib
+import time
 import warnings
 
-import nengo
+import matplotlib
 import numpy as np
 
-from nengo_lmu.hybrid import to_spiking
+from nengo_lmu.convert import load_paper_weights
+from nengo_lmu.data import data_dir, psmnist
+from nengo_lmu.hybrid import DELTA, finetune, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
-from nengo_lmu.tasks import psdigits
+from nengo_lmu.tasks import psdigits, psdigits_recipe
 from nengo_lmu.train import fit, predict
 
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
 warnings.filterwarnings("ignore", message="No GPU support detected")
+RESULTS = pathlib.Path(__file__).parent / "results"
+DELTAS = (0.03, DELTA, 0.07, 0.1, 0.15)
 
-data = psdigits()
-x, y = data.x_test, data.y_test.ravel()
-net = SequenceClassifier(
-    n_classes=10, units=128, order=6, theta=64.0, input_d=1, dt=1.0, seed=0
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--data", default=None)
+parser.add_argument(
+    "--part", choices=("psmnist", "curve", "psdigits", "all"), default="all"
 )
-fit(
-    net,
-    data.x_train,
-    data.y_train.ravel(),
-    epochs=30,
-    learning_rate=2e-3,
-    minibatch_size=32,
-    progress_bar=False,
-)
+parser.add_argument("--n", type=int, default=1000)
+parser.add_argument("--n-curve", type=int, default=300)
+parser.add_argument("--minibatch-size", type=int, default=250)
+parser.add_argument("--finetune-epochs", type=int, default=5)
+args = parser.parse_args()
 
 
-def accuracy(network):
-    scores = predict(network, x, minibatch_size=len(x))
-    return np.mean(np.argmax(scores, axis=1) == y)
+def evaluate(net, x, y):
+    """(accuracy, {population: SpikeStats}, seconds) of ``net`` on x, y in NengoDL."""
+    t0 = time.perf_counter()
+    spiking = hasattr(net, "hidden_probe") or hasattr(net, "memory_probe")
+    result = predict(net, x, minibatch_size=args.minibatch_size, spikes=spiking)
+    scores, stats = result if spiking else (result, {})
+    seconds = time.perf_counter() - t0
+    return np.mean(np.argmax(scores, axis=1) == y), stats, seconds
 
 
-print(f"psDigits, {len(x)} test sequences; LMU order 6, theta 64 steps, 128 units")
-print(f"ideal memory, rate hidden units: accuracy {accuracy(net):.4f}")
-print(f"ideal memory, spiking hidden units: accuracy {accuracy(to_spiking(net)):.4f}")
-relu = dict(
-    max_rates=nengo.dists.Uniform(1, 2), synapse=5.0, calibrate=False, dt=1.0
-)  # rates in spikes per step (dt = 1)
-memories = {
-    "DelayNetwork of rate ReLU neurons (max rates 1-2 per step, synapse 5 steps)": dict(
-        neuron_type=nengo.RectifiedLinear(), **relu
-    ),
-    "DelayNetwork of regular-spiking ReLU neurons (the same)": dict(
-        neuron_type=nengo.RegularSpiking(nengo.RectifiedLinear()), **relu
-    ),
-}
-for name, memory in memories.items():
-    for hidden in ("rate", "spiking"):
-        network = to_spiking(net, hidden=hidden, memory=memory)
-        print(f"{name}, {hidden} hidden units: accuracy {accuracy(network):.4f}")
+def describe(name, net, x, y):
+    """Print one row for ``net``; return (accuracy, memory spikes per dim per step)."""
+    accuracy, stats, seconds = evaluate(net, x, y)
+    memory = stats.get("memory")
+    hidden = stats.get("hidden")
+    memory_units = net.lmu.spiking_memory.n_neurons if memory else 0
+    print(
+        f"{name:38s} accuracy {accuracy:.4f} | memory neurons {memory_units:4d}, "
+        f"memory spikes/dim/step {memory.total if memory else float('nan'):5.2f} | "
+        f"hidden units {net.lmu.hidden.n_neurons}, hidden spikes/unit/step "
+        f"{hidden.total if hidden else float('nan'):.2f} | "
+        f"{len(x) / seconds:6.1f} images/s ({seconds:.0f} s)"
+    )
+    return accuracy, memory.total if memory else None
+
+
+def paper_network():
+    """The paper's psMNIST model and its test images (paper preprocessing)."""
+    directory = data_dir(args.data)
+    data = psmnist("paper", directory)
+    net = SequenceClassifier(
+        **load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5"), seed=0
+    )
+    return net, data.x_test, data.y_test.ravel()
+
+
+def psmnist_part():
+    net, x, y = paper_network()
+    x, y = x[: args.n], y[: args.n]
+    print(f"psMNIST, the paper's weights, no fine-tuning; first {len(x)} test images")
+    describe("rate network", net, x, y)
+    describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
+    describe(
+        f"fully spiking (delta {DELTA})", to_spiking(net, memory="spiking"), x, y
+    )
+
+
+def curve_part():
+    net, x, y = paper_network()
+    xc, yc = x[: args.n_curve], y[: args.n_curve]
+    print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
+    rows = []
+    for delta in DELTAS:
+        accuracy, spikes = describe(
+            f"fully spiking, delta {delta}",
+            to_spiking(net, memory="spiking", delta=delta),
+            xc,
+            yc,
+        )
+        rows.append((delta, spikes, accuracy))
+    print("\n| delta | memory spikes per dimension per step | accuracy |")
+    print("|---|---|---|")
+    for delta, spikes, accuracy in rows:
+        print(f"| {delta} | {spikes:.2f} | {accuracy:.4f} |")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-")
+    for delta, spikes, accuracy in rows:
+        ax.annotate(f"δ={delta}", (spikes, accuracy), fontsize=8)
+    ax.set_xlabel("memory spikes per dimension per input step")
+    ax.set_ylabel(f"accuracy (first {len(xc)} psMNIST test images)")
+    ax.set_title("Fully spiking LMU (paper's weights, no fine-tuning)")
+    RESULTS.mkdir(exist_ok=True)
+    fig.savefig(RESULTS / "fully_spiking_curve.png", dpi=100, bbox_inches="tight")
+    print(f"plot written to {RESULTS / 'fully_spiking_curve.png'}")
+
+
+def psdigits_part():
+    data = psdigits()
+    recipe = psdigits_recipe(0)
+    x, y = data.x_test, data.y_test.ravel()
+    net = SequenceClassifier(**recipe.network)
+    fit(
+        net,
+        data.x_train,
+        data.y_train.ravel(),
+        epochs=recipe.epochs,
+        learning_rate=recipe.learning_rate,
+        minibatch_size=recipe.minibatch_size,
+        progress_bar=False,
+    )
+    print(f"\npsDigits, the main job's recipe; {len(x)} test sequences")
+    describe("rate network", net, x, y)
+    spiking = to_spiking(net, memory="spiking", dt=1.0)
+    describe(f"fully spiking (delta {DELTA})", spiking, x, y)
+    tuned, _ = finetune(
+        net,
+        data.x_train,
+        data.y_train.ravel(),
+        epochs=args.finetune_epochs,
+        learning_rate=recipe.learning_rate / 10,
+        minibatch_size=recipe.minibatch_size,
+        progress_bar=False,
+        memory="spiking",
+        dt=1.0,
+    )
+    describe(
+        f"fully spiking, {args.finetune_epochs} epochs spike-aware",
+        to_spiking(tuned, memory="spiking", dt=1.0),
+        x,
+        y,
+    )
+
+
+if args.part in ("psmnist", "all"):
+    psmnist_part()
+if args.part in ("curve", "all"):
+    curve_part()
+if args.part in ("psdigits", "all"):
+    psdigits_part()

@@ -12,6 +12,7 @@ from nengo_lmu.memory import (  # noqa: E402
     LinearSystemState,
 )
 from nengo_lmu.networks import DelayNetwork  # noqa: E402
+from nengo_lmu.spiking_memory import SpikingMemory  # noqa: E402
 from nengo_lmu.synapses import input_synapses, ss2sim  # noqa: E402
 from nengo_lmu.systems import (  # noqa: E402
     LegendreDelay,

@@ -109,12 +109,10 @@ def _classification_task(args):
 
 def _conversion(args):
     """The `to_spiking` settings given on the command line."""
-    return dict(
-        k=args.k,
-        rate_scale=args.rate_scale,
-        memory=args.memory,
-        dt=TASKS[args.task].recipe(0).dt,
-    )
+    conversion = dict(k=args.k, rate_scale=args.rate_scale, memory=args.memory)
+    if args.delta is not None:
+        conversion["delta"] = args.delta
+    return dict(conversion, dt=args.dt)
 
 
 def _report(net, x, y, args, label):
@@ -125,13 +123,18 @@ def _report(net, x, y, args, label):
         net,
         x,
         backend=args.backend,
+        dt=args.dt,
         minibatch_size=args.minibatch_size or 500,
         progress_bar=not args.quiet,
-        spikes=hasattr(net, "hidden_probe"),
+        spikes=hasattr(net, "hidden_probe") or hasattr(net, "memory_probe"),
     )
     scores, spikes = result if isinstance(result, tuple) else (result, {})
     correct = int(np.sum(np.argmax(scores, axis=1) == y))
     print(f"{label}: correct {correct}/{len(y)}")
+    if "memory" in spikes:
+        print(f"memory neurons: {net.lmu.spiking_memory.n_neurons}")
+        memory = spikes["memory"].total
+        print(f"memory spikes per dimension per input step: {memory:.2f}")
     for population, stats in spikes.items():
         if population == "hidden":
             print(f"spikes per unit per input step: {stats.total:.2f}")
@@ -372,7 +375,20 @@ def _spiking_arguments(command):
         "--memory",
         choices=("ideal", "spiking"),
         default="ideal",
-        help="ideal memory, or a spiking DelayNetwork",
+        help="ideal memory, or the memory in spiking units (SpikingMemory)",
+    )
+    group.add_argument(
+        "--delta",
+        type=_positive(float),
+        default=None,
+        help="memory state per spike of a spiking memory (default: "
+        "nengo_lmu.hybrid.DELTA)",
+    )
+    group.add_argument(
+        "--dt",
+        type=_positive(float),
+        default=1.0,
+        help="simulator time step (1: theta in steps, as the tasks count it)",
     )
 
 

@@ -11,10 +11,15 @@ import nengo
 import numpy as np
 import tensorflow as tf
 from nengo_dl.builder import Builder, OpBuilder
-from nengo_dl.neuron_builders import RegularSpikingBuilder, SimNeuronsBuilder
+from nengo_dl.neuron_builders import (
+    RegularSpikingBuilder,
+    SimNeuronsBuilder,
+    TFNeuronBuilder,
+)
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
 from nengo_lmu.compat import read_once_per_run
+from nengo_lmu.spiking_memory import SignedIntegrateFire
 
 
 def discretize_legendre(memory, rate, dtype):
@@ -250,3 +255,17 @@ class SimDenseBuilder(OpBuilder):
         if self.bias:
             y += tf.reshape(signals.gather(self.bias[0]), self.shape[:1])
         signals.scatter(self.y, y)
+
+
+class SignedIntegrateFireBuilder(TFNeuronBuilder):
+    """Step `.SignedIntegrateFire` units as Nengo does, in training too: the spikes
+    are the forward pass, and the gradient passes through ``floor`` as if it were the
+    identity (spike-aware training; the voltage carries no gradient)."""
+
+    def step(self, J, dt, voltage):
+        v = voltage + J * dt
+        n_spikes = floor_straight_through(v)
+        return n_spikes * self.alpha, v - n_spikes
+
+
+SimNeuronsBuilder.TF_NEURON_IMPL[SignedIntegrateFire] = SignedIntegrateFireBuilder

@@ -29,7 +29,10 @@ from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay
 
 MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
-"""The default `.DelayNetwork` arguments of a spiking memory (``memory="spiking"``)."""
+"""The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict()``)."""
+
+DELTA = 0.045
+"""The default state of one spike of a spiking memory (``memory="spiking"``)."""
 
 
 def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
@@ -62,11 +65,8 @@ def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
     """
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValidationError(f"Must be an integer >= 1 (got {k!r})", attr="k")
-    for name, value in (("dt", dt), ("rate_scale", rate_scale)):
-        if not (np.isfinite(value) and value > 0):
-            raise ValidationError(
-                f"Must be a finite number > 0 (got {value!r})", attr=name
-            )
+    check_positive(dt, "dt")
+    check_positive(rate_scale, "rate_scale")
     if not 0 <= initial_voltage < 1:
         raise ValidationError(
             f"Must be in [0, 1) (got {initial_voltage!r})", attr="initial_voltage"
@@ -104,6 +104,7 @@ def to_spiking(
     memory="ideal",
     synapse=None,
     initial_voltage=0.5,
+    delta=DELTA,
     dt=None,
 ):
     """A trained LMU network rebuilt with spiking neurons.
@@ -124,11 +125,21 @@ def to_spiking(
     hidden : "spiking" or "rate"
         Spiking hidden units, or keep the trained rate units.
     memory : "ideal" or "spiking" or dict
-        The memory: the trained (ideal) linear system, or a `.DelayNetwork` of spiking
-        neurons per memory signal realizing the Legendre delay (``"spiking"`` uses
-        `MEMORY_NETWORK`; a dict gives the `.DelayNetwork` arguments). The delay
-        networks are built for the dict's ``dt``, else the LMU's ``dt``, else the step
-        of a discrete ``memory_system`` (an error if none is known).
+        The memory: the trained (ideal) linear system; ``"spiking"``, the trained
+        system in spiking units (`.SpikingMemory`, one unit per memory dimension,
+        any order and any trained A/B/theta); or a dict of `.DelayNetwork` arguments
+        (completing `MEMORY_NETWORK`) for a delay network of neurons per memory
+        signal (the Legendre system only).
+    delta : float
+        With ``memory="spiking"``: the memory state one spike carries (in the units
+        of the memory state). The default (``benchmarks/fully_spiking.py``) keeps
+        the paper's psMNIST model within 5 memory spikes per dimension per input
+        step.
+    dt : float, optional
+        The simulator's time step, for a spiking memory (or delay networks) of an
+        LMU with an analog memory and no ``dt`` (e.g. ``.npz`` files from
+        ``nengo-lmu train``: ``dt=1.0``, theta in steps). Default: the LMU's
+        ``dt``, else the step of a discrete ``memory_system``.
     synapse : nengo.synapses.Synapse, optional
         A synapse on the connections leaving the hidden units (the recurrent ones keep
         their one-step delay), e.g. ``nengo.Lowpass(2)`` to smooth the readout over
@@ -144,8 +155,9 @@ def to_spiking(
     -------
     SequenceClassifier or LMU
         A new network of the same type, label and seed. A `.SequenceClassifier` with
-        spiking hidden units has a ``hidden_probe`` on their output (with its whole
-        history in NengoDL) for `.train.predict` to count spikes.
+        spiking hidden units has a ``hidden_probe`` on their output, one with a
+        spiking memory a ``memory_probe`` on its units (with their whole history in
+        NengoDL), for `.train.predict` to count spikes.
     """
     if isinstance(net, StackedModel):
         return _stacked_to_spiking(
@@ -174,38 +186,18 @@ def to_spiking(
         raise ValidationError(
             f"Must be 'spiking' or 'rate' (got {hidden!r})", attr="hidden"
         )
-    if isinstance(memory, dict) or memory == "spiking":
-        kwargs["memory_network"] = dict(
-            MEMORY_NETWORK, **(memory if isinstance(memory, dict) else {})
-        )
-        system = kwargs.pop("memory_system")
-        _check_legendre(system, kwargs)
-        if system is not None and not system.analog:  # built for the system's step
-            kwargs["memory_network"].setdefault("dt", system.dt)
-        if kwargs["memory_network"].get("dt", kwargs["dt"]) is None:
-            raise ValidationError(
-                "A spiking memory is built for the simulator's time step: give it as "
-                "memory=dict(dt=...) (e.g. dt=1.0 for theta in steps), or build the "
-                "LMU with dt",
-                attr="memory",
-            )
-        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
-    elif memory != "ideal":
-        raise ValidationError(
-            f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
-            f"(got {memory!r})",
-            attr="memory",
-        )
+    kwargs.update(_memory_kwargs(kwargs, memory, delta))
     if synapse is not None and not isinstance(synapse, nengo.synapses.Synapse):
         raise ValidationError(
             f"Must be a nengo Synapse or None (got {synapse!r})", attr="synapse"
         )
     spiking = type(net)(**kwargs)
-    if hidden == "spiking" and isinstance(spiking, SequenceClassifier):
-        with spiking:
-            spiking.hidden_probe = nengo.Probe(spiking.lmu.output, label="h spikes")
-            if HAS_NENGO_DL:
-                spiking.config[spiking.hidden_probe].keep_history = True
+    if isinstance(spiking, SequenceClassifier):
+        if hidden == "spiking":
+            _spike_probe(spiking, "hidden_probe", spiking.lmu.output, "h spikes")
+        if memory == "spiking":
+            memory_units = spiking.lmu.spiking_memory.neurons
+            _spike_probe(spiking, "memory_probe", memory_units, "memory spikes")
     if synapse is not None:
         lmu = spiking.lmu if isinstance(spiking, SequenceClassifier) else spiking
         for conn in spiking.all_connections:
@@ -254,6 +246,58 @@ def _time_step(kwargs, dt):
             f"The network was built for dt={known} (got dt={dt})", attr="dt"
         )
     return float(dt)
+
+
+def _spike_probe(net, name, target, label):
+    """Add the probe ``net.<name>`` on the spikes of ``target`` (its whole history in
+    NengoDL)."""
+    with net:
+        probe = nengo.Probe(target, label=label)
+        if HAS_NENGO_DL:
+            net.config[probe].keep_history = True
+    setattr(net, name, probe)
+
+
+def _memory_kwargs(kwargs, memory, delta):
+    """The `.LMU` arguments that realize ``memory`` (see `to_spiking`), for the time
+    step ``kwargs["dt"]`` (checked by `_time_step`)."""
+    if memory == "ideal":
+        return {}
+    if not (memory == "spiking" or isinstance(memory, dict)):
+        raise ValidationError(
+            f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
+            f"(got {memory!r})",
+            attr="memory",
+        )
+    system = kwargs["memory_system"]
+    dt = kwargs["dt"] or (memory.get("dt") if isinstance(memory, dict) else None)
+    if dt is None:
+        raise ValidationError(
+            "A spiking memory is built for the simulator's time step, which this "
+            "network does not give: pass dt (e.g. to_spiking(..., dt=1.0) for theta "
+            "in steps; nengo-lmu --dt)",
+            attr="dt",
+        )
+    trainable = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
+    if memory == "spiking":
+        check_positive(delta, "delta")
+        return dict(spiking_memory=dict(delta=delta, dt=dt), trainable=trainable)
+    _check_legendre(system, kwargs)
+    return dict(
+        memory_network={**MEMORY_NETWORK, **memory, "dt": dt},
+        memory_system=None,
+        trainable=trainable,
+    )
+
+
+def check_positive(value, attr):
+    """Raise a ValidationError unless ``value`` is a finite number > 0."""
+    if not (
+        isinstance(value, (int, float, np.number))
+        and np.isfinite(value)
+        and value > 0
+    ):
+        raise ValidationError(f"Must be a finite number > 0 (got {value!r})", attr=attr)
 
 
 def _check_legendre(system, kwargs):
@@ -350,7 +394,11 @@ def finetune(
     )
     kwargs = network_kwargs(spiking)
     kwargs["hidden_neurons"] = net.lmu.arguments["hidden_neurons"]
-    if kwargs.pop("memory_network") is not None:  # the rate network's ideal memory
-        rate = network_kwargs(net)
+    memory_network, spiking_memory = (
+        kwargs.pop("memory_network"),
+        kwargs.pop("spiking_memory"),
+    )
+    if memory_network is not None or spiking_memory is not None:
+        rate = network_kwargs(net)  # the rate network's ideal memory
         kwargs.update(memory_system=rate["memory_system"], trainable=rate["trainable"])
     return type(net)(**kwargs), history

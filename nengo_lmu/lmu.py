@@ -7,7 +7,7 @@ from nengo.neurons import NeuronType
 
 from nengo_lmu import compat
 from nengo_lmu.memory import LegendreMemory, LinearSystemState, discrete_system
-from nengo_lmu.networks import DelayNetwork
+from nengo_lmu.realizations import memory_realization
 from nengo_lmu.systems import LinearSystem
 
 
@@ -43,6 +43,22 @@ def configure_trainable(net, obj, trainable):
             with net:
                 nengo_dl.configure_settings(trainable=None)
         net.config[obj].trainable = trainable
+
+
+WIRING = {  # weight name: (pre, post, synapse); "memory" is read by the realization
+    "input_encoders": ("input", "memory_input", None),
+    "hidden_encoders": ("output", "memory_input", 0),
+    "memory_encoders": ("memory", "memory_input", 0),
+    "memory_bias": ("one", "memory_input", None),
+    "A": ("memory", "memory", 0),
+    "B": ("memory_input", "memory", None),
+    "theta": ("one", "theta_input", None),
+    "input_kernel": ("input", "output", None),
+    "hidden_kernel": ("output", "output", 0),
+    "memory_kernel": ("memory", "output", None),
+    "hidden_bias": ("one", "output", None),
+}
+"""The connection of each `LMU` weight (``synapse=0``: a one-step delay)."""
 
 
 class LMU(nengo.Network):
@@ -118,6 +134,12 @@ class LMU(nengo.Network):
         neuron_type=nengo.LIF())``; its ``dt`` defaults to this LMU's ``dt``). Each
         memory signal gets its own delay network, whose state is decoded back to
         Legendre coordinates. Not with a ``memory_system`` or trainable A, B, theta.
+    spiking_memory : dict, optional
+        Realize the memory in spiking units instead (`.SpikingMemory`, one unit per
+        memory dimension): ``dict(delta=..., dt=...)``, the state one spike carries
+        and the time step the discrete system is stepped at (default this LMU's
+        ``dt``, else a discrete ``memory_system``'s). Works with any
+        ``memory_system``; not with trainable A, B, theta.
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of an analog memory system.
     dt : float, optional
@@ -176,66 +198,17 @@ class LMU(nengo.Network):
         trainable=None,
         memory_system=None,
         memory_network=None,
+        spiking_memory=None,
         method="zoh",
         dt=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (
-            ("units", units),
-            ("order", order),
-            ("input_d", input_d),
-            ("memory_d", memory_d),
-        ):
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ValidationError(
-                    f"Must be an integer >= 1 (got {value!r})", attr=name, obj=self
-                )
-        if not (
-            hidden_neurons is None
-            or isinstance(hidden_neurons, NeuronType)
-            or (callable(hidden_neurons) and compat.HAS_NENGO_DL)
-        ):
-            raise ValidationError(
-                f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
-                f"nengo.RectifiedLinear() or nengo.LIF(), a TensorFlow function (with "
-                "NengoDL installed), or None for the identity "
-                f"(got {hidden_neurons!r})",
-                attr="hidden_neurons",
-                obj=self,
-            )
+        self._check_arguments(units, order, input_d, memory_d, hidden_neurons)
         trainable = None if trainable is None else set(trainable)
-        train_theta = trainable is not None and "theta" in trainable
-        if train_theta and (
-            memory_system is not None
-            or {"A", "B"} & trainable
-            or method not in ("zoh", "euler")
-        ):
-            raise ValidationError(
-                "A trainable theta needs the Legendre memory (no memory_system) with "
-                f"method 'zoh' or 'euler' (got {method!r}), and A and B not trained",
-                attr="trainable",
-                obj=self,
-            )
-        if memory_system is None:
-            memory = LegendreMemory(
-                theta, order, size_in=memory_d, method=method, theta_input=train_theta
-            )
-        elif isinstance(memory_system, LinearSystem) and memory_system.order == order:
-            memory = LinearSystemState(memory_system, size_in=memory_d, method=method)
-        elif isinstance(memory_system, LinearSystem) and memory_system.B.shape == (
-            memory_d * order,
-            memory_d,
-        ):
-            memory = memory_system  # the whole memory, stepped by connections A, B
-        else:
-            raise ValidationError(
-                f"Must be a single-input LinearSystem of order {order}, or one of "
-                f"order memory_d * order = {memory_d * order} with memory_d = "
-                f"{memory_d} inputs (got {memory_system!r})",
-                attr="memory_system",
-                obj=self,
-            )
+        process = self._memory_process(
+            theta, order, memory_d, method, memory_system, trainable or set(), dt
+        )
         n_memory = memory_d * order
         if isinstance(memory_kernel, str) and memory_kernel == "glorot":
             memory_kernel = glorot_normal(n_memory, units)
@@ -274,120 +247,127 @@ class LMU(nengo.Network):
             trainable=sorted(trainable),
             memory_system=memory_system,
             memory_network=memory_network,
+            spiking_memory=spiking_memory,
             method=method,
             dt=dt,
         )
-        memory_from_connections = self._memory_transforms(trainable, transforms, memory)
-        if memory_network is not None and (
-            memory_from_connections or train_theta or memory_system
-        ):
-            raise ValidationError(
-                "A memory of neurons (memory_network) realizes the Legendre memory: it "
-                "cannot take a memory_system or train A, B or theta",
-                attr="memory_network",
-                obj=self,
-            )
+        realization = memory_realization(
+            process, trainable, memory_network, spiking_memory, dt
+        )
+        for name, init in realization.weights().items():
+            transforms[name] = nengo.Dense(np.shape(init), init=np.asarray(init))
 
         with self:
             self.input = nengo.Node(size_in=input_d, label="x")
-            if memory_from_connections:
-                self.memory_input = nengo.Node(size_in=memory_d, label="u")
-                self.memory = nengo.Node(size_in=n_memory, label="m")
-            elif train_theta:
-                self.memory = nengo.Node(memory, label="m")
-                self.memory_input = self.memory[:memory_d]
-                self.theta_input = self.memory[memory_d]
-            elif memory_network is not None:
-                self.memory_input = nengo.Node(size_in=memory_d, label="u")
-                self.memory = nengo.Node(size_in=n_memory, label="m")
-                self.delay_networks = []
-                for k in range(memory_d):
-                    kwargs = dict({"dt": dt} if dt else {}, **memory_network)
-                    net = DelayNetwork(theta=theta, order=order, **kwargs)
-                    nengo.Connection(self.memory_input[k], net.input, synapse=None)
-                    nengo.Connection(
-                        net.state,
-                        self.memory[k * order : (k + 1) * order],
-                        transform=np.linalg.inv(net.transform),
-                        synapse=None,
-                    )
-                    self.delay_networks.append(net)
-            else:
-                self.memory = self.memory_input = nengo.Node(memory, label="m")
-            if hidden_neurons is None:
-                self.hidden = self.output = nengo.Node(size_in=units, label="h")
-            elif not isinstance(hidden_neurons, NeuronType):
-                import nengo_dl  # pylint: disable=import-outside-toplevel
-
-                self.hidden = self.output = nengo_dl.TensorNode(
-                    hidden_neurons, shape_in=(units,), pass_time=False, label="h"
-                )
-            else:
-                self.hidden = nengo.Ensemble(
-                    units,
-                    1,
-                    neuron_type=hidden_neurons,
-                    gain=nengo.dists.Choice([1.0]),
-                    bias=nengo.dists.Choice([0.0]),
-                    label="h",
-                )
-                self.output = self.hidden.neurons
-                configure_trainable(self, self.hidden, False)
+            realization.build(self)
+            self._make_hidden(units, hidden_neurons)
             if transforms.keys() & {"memory_bias", "hidden_bias", "theta"}:
                 self.one = nengo.Node([1.0], label="1")
-
-            wiring = {  # name: (pre, post, synapse)
-                "input_encoders": ("input", "memory_input", None),
-                "hidden_encoders": ("output", "memory_input", 0),
-                "memory_encoders": ("memory", "memory_input", 0),
-                "memory_bias": ("one", "memory_input", None),
-                "A": ("memory", "memory", 0),
-                "B": ("memory_input", "memory", None),
-                "theta": ("one", "theta_input", None),
-                "input_kernel": ("input", "output", None),
-                "hidden_kernel": ("output", "output", 0),
-                "memory_kernel": ("memory", "output", None),
-                "hidden_bias": ("one", "output", None),
-            }
             self.weight_connections = {}
             for name, transform in transforms.items():
-                pre, post, synapse = wiring[name]
+                pre, post, synapse = WIRING[name]
+                if pre == "memory":  # read as the realization says
+                    pre, synapse = realization.read(self, delayed=synapse == 0)
+                else:
+                    pre = getattr(self, pre)
                 conn = nengo.Connection(
-                    getattr(self, pre),
-                    getattr(self, post),
-                    transform=transform,
-                    synapse=synapse,
+                    pre, getattr(self, post), transform=transform, synapse=synapse
                 )
                 configure_trainable(self, conn, name in trainable)
                 self.weight_connections[name] = conn
 
-    def _memory_transforms(self, trainable, transforms, memory):
-        """Add the transforms of a trainable memory or of a system of the whole memory
-        (``memory`` is then that `.LinearSystem`) to ``transforms``: ``A`` and ``B``
-        (returns True: the memory is built from connections), or ``dt / theta`` (into
-        the memory's theta input)."""
-        whole = isinstance(memory, LinearSystem)
-        if not (whole or trainable & {"A", "B", "theta"}):
-            return False
-        if self.dt is None or not self.dt > 0:
+    def _check_arguments(self, units, order, input_d, memory_d, hidden_neurons):
+        """Raise a ValidationError for sizes or a hidden type that cannot work."""
+        for name, value in (
+            ("units", units),
+            ("order", order),
+            ("input_d", input_d),
+            ("memory_d", memory_d),
+        ):
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValidationError(
+                    f"Must be an integer >= 1 (got {value!r})", attr=name, obj=self
+                )
+        if not (
+            hidden_neurons is None
+            or isinstance(hidden_neurons, NeuronType)
+            or (callable(hidden_neurons) and compat.HAS_NENGO_DL)
+        ):
             raise ValidationError(
-                f"Training A, B or theta, or a memory_system of the whole memory, "
-                f"needs the simulator's time step dt > 0 (got {self.dt!r})",
-                attr="dt",
+                f"Must be a nengo NeuronType such as nengo.Tanh(tau_ref=1), "
+                f"nengo.RectifiedLinear() or nengo.LIF(), a TensorFlow function (with "
+                "NengoDL installed), or None for the identity "
+                f"(got {hidden_neurons!r})",
+                attr="hidden_neurons",
                 obj=self,
             )
-        if "theta" in trainable:
-            transforms["theta"] = _transform("theta", self.dt / memory.theta, (1, 1))
-            return False
-        if whole:
-            A, B, _, _ = discrete_system(memory, self.dt, self.arguments["method"]).ss
-        else:  # each memory signal steps its own copy of the system
-            system = memory.discrete_system(self.dt)
-            eye = np.eye(memory.size_in)
-            A, B = np.kron(eye, system.A), np.kron(eye, system.B)
-        transforms["A"] = nengo.Dense(A.shape, A)
-        transforms["B"] = nengo.Dense(B.shape, B)
-        return True
+
+    def _memory_process(  # pylint: disable=too-many-arguments
+        self, theta, order, memory_d, method, memory_system, trainable, dt
+    ):
+        """The memory's process: the Legendre memory, the state of a single-input
+        ``memory_system`` per memory signal, or a ``memory_system`` of the whole memory
+        (memory_d inputs, memory_d * order states; e.g. trained A and B), discretized
+        at ``dt``."""
+        train_theta = "theta" in trainable
+        if train_theta and (
+            memory_system is not None
+            or {"A", "B"} & trainable
+            or method not in ("zoh", "euler")
+        ):
+            raise ValidationError(
+                "A trainable theta needs the Legendre memory (no memory_system) with "
+                f"method 'zoh' or 'euler' (got {method!r}), and A and B not trained",
+                attr="trainable",
+                obj=self,
+            )
+        if memory_system is None:
+            return LegendreMemory(
+                theta, order, size_in=memory_d, method=method, theta_input=train_theta
+            )
+        if isinstance(memory_system, LinearSystem) and memory_system.order == order:
+            return LinearSystemState(memory_system, size_in=memory_d, method=method)
+        if isinstance(memory_system, LinearSystem) and memory_system.B.shape == (
+            memory_d * order,
+            memory_d,
+        ):
+            if dt is None or not dt > 0:
+                raise ValidationError(
+                    "A memory_system of the whole memory is stepped by connections "
+                    f"holding its discrete A and B: it needs dt > 0 (got {dt!r})",
+                    attr="dt",
+                    obj=self,
+                )
+            return discrete_system(memory_system, dt, method)
+        raise ValidationError(
+            f"Must be a single-input LinearSystem of order {order}, or one of "
+            f"order memory_d * order = {memory_d * order} with memory_d = "
+            f"{memory_d} inputs (got {memory_system!r})",
+            attr="memory_system",
+            obj=self,
+        )
+
+    def _make_hidden(self, units, hidden_neurons):
+        """Make the hidden layer ``hidden`` and its output ``output``."""
+        if hidden_neurons is None:
+            self.hidden = self.output = nengo.Node(size_in=units, label="h")
+        elif not isinstance(hidden_neurons, NeuronType):
+            import nengo_dl  # pylint: disable=import-outside-toplevel
+
+            self.hidden = self.output = nengo_dl.TensorNode(
+                hidden_neurons, shape_in=(units,), pass_time=False, label="h"
+            )
+        else:
+            self.hidden = nengo.Ensemble(
+                units,
+                1,
+                neuron_type=hidden_neurons,
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
+                label="h",
+            )
+            self.output = self.hidden.neurons
+            configure_trainable(self, self.hidden, False)
 
     def trained_theta(self, sim):
         """The window ``theta`` learned in ``sim`` (see ``trainable``)."""

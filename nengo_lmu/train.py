@@ -127,8 +127,8 @@ def predict(
     progress_bar : bool
         Show progress.
     spikes : bool
-        Also count the spikes of the hidden units (a network from
-        `.hybrid.to_spiking` with spiking hidden units).
+        Also count the spikes of the hidden units and of a spiking memory (a network
+        from `.hybrid.to_spiking` with either).
 
     Returns
     -------
@@ -137,7 +137,9 @@ def predict(
     spikes : dict of SpikeStats
         Only with ``spikes=True``: the spike statistics of each spiking population,
         ``"hidden"`` for the hidden units (``spikes["hidden"].total`` is the mean
-        number of spikes of either sign per unit per input step).
+        number of spikes of either sign per unit per input step), ``"memory"`` for
+        the units of a spiking memory (one per memory dimension: its ``total`` is
+        the memory spikes per dimension per input step).
     """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[2] != net.input.size_out:
@@ -157,33 +159,46 @@ def predict(
             f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}",
             attr="backend",
         )
-    probe = getattr(net, "hidden_probe", None)
-    if spikes and probe is None:
+    populations = _spiking_populations(net) if spikes else {}
+    if spikes and not populations:
         raise ValidationError(
-            "The network has no spiking hidden units to count: convert it with "
+            "The network has no spiking units to count: convert it with "
             "nengo_lmu.hybrid.to_spiking",
             attr="spikes",
         )
-    batches = _batches(net, x, backend, dt, minibatch_size, spikes)
-    scores, hidden_counter = [], SpikeCounter(probe.size_in) if spikes else None
-    for i, (n_done, batch_scores, hidden) in enumerate(batches):
+    counters = {name: SpikeCounter(p.size_in) for name, (p, _) in populations.items()}
+    batches = _batches(net, x, backend, dt, minibatch_size, populations)
+    scores = []
+    for i, (n_done, batch_scores, outputs) in enumerate(batches):
         scores.append(batch_scores)
-        if spikes:
-            hidden_counter.add(spike_counts(hidden, net.lmu.hidden.neuron_type, dt))
+        for name, (_, neuron_type) in populations.items():
+            counters[name].add(spike_counts(outputs[name], neuron_type, dt))
         if progress_bar and (i + 1) % max(1, len(x) // (100 * len(batch_scores))) == 0:
             print(f"\rsequence {n_done}/{len(x)}", end="", file=sys.stderr)
     if progress_bar:
         print(file=sys.stderr)
     scores = np.concatenate(scores)
     if spikes:
-        return scores, {"hidden": hidden_counter.stats()}
+        return scores, {name: counter.stats() for name, counter in counters.items()}
     return scores
 
 
-def _batches(net, x, backend, dt, minibatch_size, spikes):
-    """Yield (sequences done, scores, hidden outputs or None) batch by batch."""
+def _spiking_populations(net):
+    """``{name: (probe, neuron type)}`` of the spiking populations of a network from
+    `.hybrid.to_spiking`: ``"hidden"`` units and a ``"memory"`` (`.SpikingMemory`)."""
+    populations = {}
+    if hasattr(net, "hidden_probe"):
+        populations["hidden"] = (net.hidden_probe, net.lmu.hidden.neuron_type)
+    if hasattr(net, "memory_probe"):
+        memory = net.lmu.spiking_memory.ensemble
+        populations["memory"] = (net.memory_probe, memory.neuron_type)
+    return populations
+
+
+def _batches(net, x, backend, dt, minibatch_size, populations):
+    """Yield (sequences done, scores, {population: probed outputs}) batch by batch."""
     n = len(x)
-    probes = [net.probe] + ([net.hidden_probe] if spikes else [])
+    probes = {name: probe for name, (probe, _) in populations.items()}
     every_step = getattr(net, "sequence_output", False)  # a `.StackedModel`'s
     if backend == "nengo_dl":
         import nengo_dl  # pylint: disable=import-outside-toplevel
@@ -202,7 +217,7 @@ def _batches(net, x, backend, dt, minibatch_size, spikes):
                 yield (
                     start + size,
                     out[net.probe][:size] if every_step else out[net.probe][:size, -1],
-                    out[probes[-1]][:size] if spikes else None,
+                    {name: out[probe][:size] for name, probe in probes.items()},
                 )
     else:
         with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
@@ -213,7 +228,7 @@ def _batches(net, x, backend, dt, minibatch_size, spikes):
                 yield (
                     i + 1,
                     sim.data[net.probe][None if every_step else slice(-1, None)],
-                    sim.data[probes[-1]][None] if spikes else None,
+                    {name: sim.data[probe][None] for name, probe in probes.items()},
                 )
 
 

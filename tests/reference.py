@@ -113,3 +113,35 @@ def outputs_and_gradients(net, stim, x, fused=True):
                 var.assign_sub(grad)
         gradients = {c: w - sim.data[c].weights for w, c in zip(before, conns)}
     return out.numpy(), gradients, op_types
+
+
+def spiking_memory_cell(x, w, A, B, delta, f=np.tanh):
+    """The LMU cell with a spiking memory (float64): the state ``s`` is ``delta``
+    times the accumulated signed spikes of units that integrate the increments
+    ``A s + B u - s`` (voltage from 0.5, fire ``floor(v)``, subtract it).
+
+    ``w`` as for `numpy_cell`; ``A`` (n, n), ``B`` (n, memory_d) the discrete memory
+    system; ``f=None`` skips the hidden layer. Returns h (steps, units), the states s
+    (steps, n) and the spike counts (steps, n).
+    """
+    s, v = np.zeros(A.shape[0]), np.full(A.shape[0], 0.5)
+    h = np.zeros(w["input_kernel"].shape[0])
+    hs, states, counts = [], [], []
+    for x_t in x:
+        u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
+        u += w["memory_encoders"] @ s + w["memory_bias"]
+        v += (A @ s + B @ u - s) / delta
+        n = np.floor(v)
+        v -= n
+        s = s + delta * n
+        if f is not None:
+            h = f(
+                w["input_kernel"] @ x_t
+                + w["hidden_kernel"] @ h
+                + w["memory_kernel"] @ s
+                + w["hidden_bias"]
+            )
+        hs.append(h)
+        states.append(s)
+        counts.append(n)
+    return np.array(hs), np.array(states), np.array(counts)

@@ -226,3 +226,44 @@ def test_finetune_learning_rate_is_the_stated_one(tmp_path, monkeypatch, capsys)
             cli.main(common + extra)
     assert rates == [rate for _, rate in cases]
     assert "Adam's learning rate 0.0001\n" in capsys.readouterr().out
+
+
+def test_evaluate_fully_spiking(paper, tmp_path):
+    """``evaluate --spiking --memory spiking`` on the paper's weights and on a .npz
+    with an analog memory (as ``nengo-lmu train`` writes: the CLI's --dt gives the
+    step) prints the memory's neurons and spikes."""
+    from nengo_lmu.convert import save_weights
+    from nengo_lmu.tasks import psdigits_recipe
+
+    rng = np.random.RandomState(0)
+    network = dict(psdigits_recipe(0).network)
+    network.pop("seed")
+    network.update(
+        memory_kernel=rng.normal(0, 0.1, size=(network["units"], network["order"])),
+        readout_kernel=rng.normal(0, 0.1, size=(10, network["units"])),
+    )
+    save_weights(tmp_path / "digits.npz", network)
+    spiking = ("--spiking", "--memory", "spiking", "--quiet")
+    digits = tmp_path / "digits.npz"
+    for weights, task in [(paper, "psmnist-paper"), (digits, "psdigits")]:
+        result = run_cli(
+            "evaluate", "--weights", str(weights), "--task", task, "--n", "4", *spiking
+        )
+        assert result.returncode == 0, result.stderr
+        order = 256 if task == "psmnist-paper" else network["order"]
+        assert last_value(result.stdout, "memory neurons") == order
+        key = "memory spikes per dimension per input step"
+        assert 0 < last_value(result.stdout, key)
+        assert 0 < last_value(result.stdout, "spikes per unit per input step")
+        assert re.search(r"^accuracy: \d\.\d{4}$", result.stdout, re.M)
+
+
+def test_spiking_memory_bad_settings_give_one_line(paper):
+    """Settings a spiking memory cannot work with: one line, exit code 2."""
+    for extra in [("--dt", "2"), ("--memory", "spiking", "--dt", "0.5")]:
+        args = ("evaluate", "--weights", paper, "--spiking", "--memory", "spiking")
+        result = run_cli(*args, *extra, "--n", "2", "--quiet")
+        assert result.returncode == 2, result.stderr
+        lines = [s for s in result.stderr.splitlines() if "error:" in s]
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "dt" in lines[0]

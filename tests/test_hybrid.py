@@ -249,10 +249,10 @@ def test_untrained_network_and_unsupported_type():
         to_spiking(untrained)
     with pytest.raises(ValidationError, match="spiking counterpart"):
         to_spiking(trained_classifier(hidden_neurons=nengo.LIF()))
+    pade = trained_classifier(memory_system=PadeDelay(THETA, ORDER))
     with pytest.raises(ValidationError, match="different system"):
-        to_spiking(
-            trained_classifier(memory_system=PadeDelay(THETA, ORDER)), memory="spiking"
-        )
+        to_spiking(pade, memory=dict(n_neurons=10), dt=1.0)  # a DelayNetwork
+    assert to_spiking(pade, memory="spiking", dt=1.0).lmu.spiking_memory  # any system
     with pytest.raises(ValidationError, match="time step"):
         to_spiking(trained_classifier(dt=None), hidden="rate", memory="spiking")
 

@@ -1,0 +1,243 @@
+"""The spiking memory (`SpikingMemory`, ``to_spiking(memory="spiking")``) against a
+float64 numpy model of its units (tests/reference.py), the reference simulator against
+NengoDL, and clear errors for settings that cannot work."""
+
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LegendreDelay, LinearSystem
+from nengo_lmu.hybrid import MEMORY_NETWORK, to_spiking
+from nengo_lmu.lmu import LMU, SequenceClassifier
+from nengo_lmu.spiking_memory import SpikingMemory
+from nengo_lmu.train import fit, predict
+from reference import legendre_zoh, random_weights, spiking_memory_cell
+
+UNITS, ORDER, THETA, STEPS = 6, 5, 10.0, 40
+
+
+def classifier(memory_d=1, memory_system=None, seed=0, **kwargs):
+    """A classifier with fixed random weights (all of them present)."""
+    rng = np.random.RandomState(seed)
+    weights = random_weights(rng, UNITS, ORDER, 1, memory_d, scale=0.5)
+    return SequenceClassifier(
+        n_classes=3,
+        readout_kernel=rng.uniform(-1, 1, size=(3, UNITS)),
+        units=UNITS,
+        order=ORDER,
+        theta=THETA,
+        input_d=1,
+        memory_d=memory_d,
+        memory_system=memory_system,
+        seed=seed,
+        **dict(weights, **kwargs),
+    ), weights
+
+
+def sequences(n=3, seed=1):
+    return np.random.RandomState(seed).uniform(0, 1, size=(n, STEPS, 1))
+
+
+def run(net, x, backend, probes):
+    """The data of ``probes`` over the sequence ``x`` (steps, 1), float64."""
+    if backend == "nengo":
+        net.input.output.data = x
+        with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+            sim.run_steps(len(x))
+        return [sim.data[p] for p in probes]
+    with net:
+        nengo_dl.configure_settings(dtype="float64", keep_history=True)
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=1, progress_bar=False) as sim:
+        out = sim.predict_on_batch({net.input: x[None]})
+    return [out[p][0] for p in probes]
+
+
+def perturbed_system(memory_d, seed=2):
+    """A discrete system that is not the Legendre one (as after training A and B)."""
+    A, B = legendre_zoh(THETA, ORDER)
+    rng = np.random.RandomState(seed)
+    A = A + rng.uniform(-0.02, 0.02, size=A.shape)
+    return LinearSystem(A, B[:, None], np.ones((1, ORDER)), 0, analog=False, dt=1.0)
+
+
+@pytest.mark.parametrize(
+    "memory_d, trained", [(1, False), (2, False), (2, True)], ids=["d1", "d2", "d2-AB"]
+)
+def test_matches_numpy_model(memory_d, trained):
+    """Both simulators equal the float64 numpy model of the spiking memory cell,
+    with every weight present (hidden_encoders, memory_encoders, memory_d = 2, a
+    trained discrete A/B), rate hidden units."""
+    system = perturbed_system(memory_d) if trained else None
+    net, w = classifier(memory_d, memory_system=system)
+    delta = 0.02
+    spiking = to_spiking(net, hidden="rate", memory="spiking", delta=delta, dt=1.0)
+    with spiking:
+        h_probe = nengo.Probe(spiking.lmu.output)
+    A, B = (system.A, system.B[:, 0]) if trained else legendre_zoh(THETA, ORDER)
+    A, B = np.kron(np.eye(memory_d), A), np.kron(np.eye(memory_d), B[:, None])
+    x = sequences(1)[0]
+    h, _, counts = spiking_memory_cell(x, w, A, B, delta)
+    assert np.abs(counts).sum() > 0.5 * counts.size  # the units do fire
+    probes = [h_probe, spiking.memory_probe]
+    ref_h, ref_spikes = run(spiking, x, "nengo", probes)
+    np.testing.assert_allclose(ref_h, h, atol=1e-10)
+    np.testing.assert_array_equal(np.rint(ref_spikes / delta), counts)
+    dl_h, dl_spikes = run(spiking, x, "nengo_dl", probes)
+    np.testing.assert_array_equal(dl_spikes, ref_spikes)
+    np.testing.assert_allclose(dl_h, ref_h, atol=1e-10)
+
+
+def test_same_spikes_fully_spiking():
+    """Spiking hidden units and spiking memory: the reference simulator and NengoDL
+    give the same spikes of both populations (float64), and seeded builds repeat."""
+    net, _ = classifier()
+    spiking = to_spiking(net, memory="spiking", delta=0.03, dt=1.0)
+    x = sequences(1)[0]
+    probes = [spiking.hidden_probe, spiking.memory_probe]
+    ref = run(spiking, x, "nengo", probes)
+    twin = to_spiking(net, memory="spiking", delta=0.03, dt=1.0)
+    again = run(twin, x, "nengo", [twin.hidden_probe, twin.memory_probe])
+    dl = run(spiking, x, "nengo_dl", probes)
+    for a, b, c in zip(ref, again, dl):
+        assert np.abs(a).sum() > 0
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "n", [20_000, pytest.param(100_000, marks=pytest.mark.slow)]
+)
+def test_tracking_does_not_grow(n):
+    """Order 256, theta = 784 steps: the spiking memory's error against the ideal
+    memory over n steps of white noise (10^5 with --slow) stays within 25 % of its
+    error over the first 10^3 (numpy model, checked against the Nengo network over
+    300 steps)."""
+    order, theta = 256, 784.0
+    A, B = legendre_zoh(theta, order)
+    B = B[:, None]
+    u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
+    delta = 0.05
+    zero = dict(
+        input_encoders=np.ones((1, 1)),
+        hidden_encoders=np.zeros((1, 1)),
+        memory_encoders=np.zeros((1, order)),
+        memory_bias=np.zeros(1),
+        input_kernel=np.zeros((1, 1)),
+    )
+    _, states, _ = spiking_memory_cell(u, zero, A, B, delta, f=None)
+
+    with nengo.Network() as net:
+        stim = nengo.Node(nengo.processes.PresentInput(u[:300], 1.0))
+        memory = SpikingMemory(A, B, delta=delta, dt=1.0)
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe = nengo.Probe(memory.output)
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(300)
+    np.testing.assert_allclose(sim.data[probe], states[:300], atol=1e-9)
+
+    ideal = np.zeros(order)
+    errors = np.empty(n)
+    for t in range(n):
+        ideal = A @ ideal + B[:, 0] * u[t, 0]
+        errors[t] = np.sum((states[t] - ideal) ** 2)
+    early, late = np.sqrt(errors[:1000].mean()), np.sqrt(errors.mean())
+    assert late < 1.25 * early
+
+
+def test_finetune_gradients_reach_upstream_weights():
+    """Training through the spiking memory in NengoDL changes the weights upstream of
+    it (the encoders into the memory) and the readout."""
+    net, _ = classifier()
+    spiking = to_spiking(net, memory="spiking", delta=0.05, dt=1.0)
+    before = {
+        name: np.array(conn.transform.init)
+        for name, conn in spiking.lmu.weight_connections.items()
+    }
+    x = sequences(8)
+    y = np.arange(8) % 3
+    fit(spiking, x, y, epochs=2, learning_rate=1e-2, minibatch_size=4)
+    for name in ("input_encoders", "hidden_encoders", "memory_encoders"):
+        after = spiking.lmu.weight_connections[name].transform.init
+        assert np.abs(after - before[name]).max() > 1e-4, name
+
+
+def test_any_order():
+    """The spiking memory builds at order 1024 (and order 1), where a DelayNetwork's
+    Principle-3 mapping at one step per pixel fails."""
+    for order in (1, 1024):
+        lmu = LMU(
+            units=2,
+            order=order,
+            theta=784.0,
+            input_d=1,
+            memory_kernel=np.zeros((2, order)),
+            spiking_memory=dict(delta=0.05, dt=1.0),
+        )
+        assert lmu.spiking_memory.n_neurons == order
+        with nengo.Simulator(lmu, dt=1.0, progress_bar=False) as sim:
+            sim.run_steps(3)
+
+
+@pytest.mark.parametrize(
+    "settings, attr",
+    [
+        (dict(memory="spiking", delta=0.0), "delta"),
+        (dict(memory="spiking", delta=np.nan), "delta"),
+        (dict(memory="spiking", delta="big"), "delta"),
+        (dict(memory="spiking", dt=2.0), "dt"),  # the memory system is for dt = 1
+        (dict(memory="spikes"), "memory"),
+        (dict(memory=dict(MEMORY_NETWORK)), "memory_network"),  # LIF at dt = 1
+        (dict(memory=dict(n_neurons=50, neuron_type=nengo.LIF())), "memory_network"),
+    ],
+)
+def test_bad_settings(settings, attr):
+    """Settings that cannot work raise a ValidationError naming them."""
+    net, _ = classifier(memory_system=LegendreDelay(THETA, ORDER).discretize(1.0))
+    with pytest.raises(ValidationError) as error:
+        to_spiking(net, **settings)
+    assert error.value.attr == attr
+
+
+def test_dt_needed_and_checked():
+    """An analog memory without dt asks for dt; a memory built for one dt refuses
+    to run at another."""
+    net, _ = classifier()
+    with pytest.raises(ValidationError, match="pass dt"):
+        to_spiking(net, memory="spiking")
+    spiking = to_spiking(net, memory="spiking", dt=1.0)
+    with pytest.raises(ValidationError, match="dt=1.0"):
+        predict(spiking, sequences(1), backend="nengo", dt=0.5)
+
+
+def test_spiking_memory_not_trainable():
+    with pytest.raises(ValidationError, match="cannot train"):
+        LMU(
+            units=2,
+            order=3,
+            theta=5.0,
+            input_d=1,
+            dt=1.0,
+            trainable=["A", "B"],
+            spiking_memory=dict(delta=0.1),
+        )
+
+
+def test_delay_network_linalg_error_is_validation_error():
+    """The Legendre memory at order 32 as a DelayNetwork at one step per pixel (the
+    psDigits recipe's size) fails with a ValidationError, not a LinAlgError."""
+    net = SequenceClassifier(
+        n_classes=2,
+        units=2,
+        order=32,
+        theta=64.0,
+        input_d=1,
+        memory_kernel=np.zeros((2, 32)),
+        readout_kernel=np.zeros((2, 2)),
+    )
+    memory = dict(neuron_type=nengo.RectifiedLinear(), calibrate=False)
+    try:
+        to_spiking(net, memory=memory, dt=1.0)
+    except ValidationError as e:
+        assert e.attr == "memory_network"
