@@ -93,7 +93,7 @@ def test_regular_spiking_lmu_matches_reference():
     x = rng.uniform(-1, 1, size=(40, 1))
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(nengo.processes.PresentInput(x, presentation_time=1.0))
-        neurons = spiking_neurons(nengo.Tanh(tau_ref=1), k=3, rate_scale=0.7)
+        neurons = spiking_neurons(nengo.Tanh(tau_ref=1), 1.0, k=3, rate_scale=0.7)
         lmu = LMU(units, order, theta, 1, hidden_neurons=neurons, **w)
         nengo.Connection(stim, lmu.input, synapse=None)
         probe = nengo.Probe(lmu.output)
