@@ -204,8 +204,9 @@ def test_dt_needed_and_checked():
     """An analog memory without dt asks for dt; a memory built for one dt refuses
     to run at another."""
     net, _ = classifier()
-    with pytest.raises(ValidationError, match="pass dt"):
+    with pytest.raises(ValidationError, match=r"to_spiking\(\.\.\., dt=") as error:
         to_spiking(net, memory="spiking")
+    assert error.value.attr == "dt"
     spiking = to_spiking(net, memory="spiking", dt=1.0)
     with pytest.raises(ValidationError, match="dt=1.0"):
         predict(spiking, sequences(1), backend="nengo", dt=0.5)
