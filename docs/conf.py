@@ -48,7 +48,7 @@ default_role = "py:obj"  # `name` in docstrings is a cross-reference
 nitpick_ignore_regex = [
     (
         r"py:.*",
-        r"(nengo|nengo_dl|tf|tensorflow|keras|keras_lmu|np|numpy|scipy|sklearn)(\..*)?",
+        r"(nengo|nengo_dl|nengo_ocl|nengo_loihi|nir|pyopencl|tf|tensorflow|keras|keras_lmu|np|numpy|scipy|sklearn|pathlib|torch)(\..*)?",
     ),
 ]
 

@@ -32,6 +32,7 @@ __all__ = [
     "ss2sim",
     "input_synapses",
     "DelayNetwork",
+    "SpikingMemory",
     "LMU",
     "Dense",
     "SequenceClassifier",

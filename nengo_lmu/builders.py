@@ -138,7 +138,7 @@ class SimLMU(Operator):
         The weight signal of each of the LMU's connections, by name (read),
         including ``"A"`` and ``"B"`` or ``"theta"`` when those are trainable. A
         scalar signal (as ``freeze_params`` writes a 1 x 1 weight) is allowed only
-        for a 1 x 1 weight (see `_plain_weights`).
+        for a 1 x 1 weight (see ``_plain_weights``).
     weight_shapes : dict
         The (outputs, inputs) shape of each weight, by name.
     memory, hidden : Signal

@@ -6,7 +6,7 @@ and TensorFlow 2.12 is built against numpy 1.x. An unsupported combination would
 deep inside ``import nengo_dl``; `check_nengo_dl_stack` names it up front instead.
 
 Every use of a private internal goes through a function below named for what it does
-(the library's and the tests'); `INTERNALS` lists each with the version it was verified
+(the library's and the tests'); ``INTERNALS`` lists each with the version it was verified
 on. `check_internals` (run by the tests) fails when an installed version differs from
 it, and each function raises `InternalsError` naming the internal and the installed
 version if the internal is gone. These modules are imported only when called.
@@ -147,7 +147,7 @@ INTERNALS = {  # internal: (distribution, verified on (major, minor), what it is
 
 def check_internals(versions=None):
     """Raise `InternalsError` if an installed version differs from the one an internal
-    in `INTERNALS` was verified on.
+    in ``INTERNALS`` was verified on.
 
     Parameters
     ----------

@@ -423,7 +423,7 @@ def keras_network(path, **kwargs):
     path : str or Path
         A Keras 3 ``.keras`` archive (read without Keras 3), a Keras 2.12 ``.keras``,
         ``.h5`` or SavedModel, or a ``.npz`` from ``nengo-lmu import-keras``, holding
-        a chain of the layers in `.interop.SUPPORTED`: keras-lmu ``LMU``,
+        a chain of the layers in ``nengo_lmu.interop.SUPPORTED``: keras-lmu ``LMU``,
         ``LMUFeedforward`` or ``RNN(LMUCell)`` layers (stacked with
         ``return_sequences=True``), ``Dense``, ``Dropout``, ``InputLayer``.
     **kwargs

@@ -3,7 +3,7 @@
 Each realization builds the memory's objects inside the LMU (``memory_input``, the
 sum ``u`` the memory is driven by; ``memory``, the state ``m``), names the weights it
 adds (the trainable ``A``, ``B`` or ``dt / theta``), and says how a connection reads
-the state (`read`). `.LMU` picks one with `memory_realization`; `.hybrid.to_spiking`
+the state (``read``). `.LMU` picks one with `memory_realization`; `.hybrid.to_spiking`
 chooses one through the LMU's ``memory_network`` or ``spiking_memory`` arguments.
 """
 

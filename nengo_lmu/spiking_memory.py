@@ -6,7 +6,7 @@ dimension's per-step increment, fires one signed spike per ``delta`` it has
 integrated and subtracts it; the state is ``delta`` times the accumulated spikes, kept
 in synaptic state: an integrating synapse on the spikes for the memory's own
 recurrence and for what reads the state of the last step (`INTEGRATE`), and the sum
-of the spikes up to this step (`SpikingMemory.output`) for what reads the present
+of the spikes up to this step (``SpikingMemory.output``) for what reads the present
 state, since a Nengo synapse passes a step's input on at the next step. Every signal
 leaving the units is their spikes.
 
@@ -101,7 +101,7 @@ class SpikingMemory(nengo.Network):
 
     One `SignedIntegrateFire` unit per state dimension, fired by the state's per-step
     increments; the state is ``delta`` times the accumulated spikes (see the module's
-    Notes). Read the state of the last step from `neurons` through `INTEGRATE`, and
+    Notes). Read the state of the last step from ``neurons`` through `INTEGRATE`, and
     that of this step from `output`, as `read` does.
 
     Parameters
