@@ -103,8 +103,8 @@ def resolve_as_imported(app, env, node, contnode):
 def public_names():
     """Every public class and function of nengo_lmu, with its module's name."""
     names = [("nengo_lmu", name) for name in nengo_lmu.__all__]
-    for info in pkgutil.iter_modules(nengo_lmu.__path__):
-        module = importlib.import_module(f"nengo_lmu.{info.name}")
+    for info in pkgutil.walk_packages(nengo_lmu.__path__, prefix="nengo_lmu."):
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if (
                 name.startswith("_")
