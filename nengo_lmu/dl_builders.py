@@ -10,6 +10,7 @@ every `nengo.RegularSpiking` ensemble spike-aware (see
 import nengo
 import numpy as np
 import tensorflow as tf
+from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
 from nengo_dl.neuron_builders import (
     RegularSpikingBuilder,
@@ -260,7 +261,25 @@ class SimDenseBuilder(OpBuilder):
 class SignedIntegrateFireBuilder(TFNeuronBuilder):
     """Step `.SignedIntegrateFire` units as Nengo does, in training too: the spikes
     are the forward pass, and the gradient passes through ``floor`` as if it were the
-    identity (spike-aware training; the voltage carries no gradient)."""
+    identity (spike-aware training; the voltage carries no gradient). The amplitude
+    may differ per unit (a per-dimension ``delta`` of `.SpikingMemory`)."""
+
+    def build_pre(self, signals, config):
+        # TFNeuronBuilder's, with amplitudes per unit (it takes one per operator)
+        super(TFNeuronBuilder, self).build_pre(signals, config)
+        amplitude = np.concatenate(
+            [np.broadcast_to(op.neurons.amplitude, op.J.shape) for op in self.ops]
+        )
+        if np.all(amplitude == amplitude[0]):
+            amplitude = amplitude[:1]
+        self.amplitude = tf.constant(amplitude[None, :], dtype=signals.dtype)
+        self.alpha = self.amplitude / signals.dt
+        self.J_data = signals.combine([op.J for op in self.ops])
+        self.output_data = signals.combine([op.output for op in self.ops])
+        self.state_data = {
+            state: signals.combine([compat.neuron_state(op)[state] for op in self.ops])
+            for state in compat.neuron_state(self.ops[0])
+        }
 
     def step(self, J, dt, voltage):
         v = voltage + J * dt

@@ -25,14 +25,14 @@ from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.realizations import IdealMemory
+from nengo_lmu.spiking_memory import ERROR, budget_delta
 from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay
 
 MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
 """The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict()``)."""
 
-DELTA = 0.045
-"""The default state of one spike of a spiking memory (``memory="spiking"``)."""
 
 
 def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
@@ -104,7 +104,8 @@ def to_spiking(
     memory="ideal",
     synapse=None,
     initial_voltage=0.5,
-    delta=DELTA,
+    delta=None,
+    delta_error=ERROR,
     dt=None,
 ):
     """A trained LMU network rebuilt with spiking neurons.
@@ -130,11 +131,17 @@ def to_spiking(
         any order and any trained A/B/theta); or a dict of `.DelayNetwork` arguments
         (completing `MEMORY_NETWORK`) for a delay network of neurons per memory
         signal (the Legendre system only).
-    delta : float
+    delta : float or array_like, optional
         With ``memory="spiking"``: the memory state one spike carries (in the units
-        of the memory state). The default (``benchmarks/fully_spiking.py``) keeps
-        the paper's psMNIST model within 5 memory spikes per dimension per input
-        step.
+        of the memory state), for all dimensions or one per dimension (``memory_d *
+        order``). Default: one per dimension from the network's memory system and
+        weights, `.spiking_memory.budget_delta` at ``delta_error``.
+    delta_error : float
+        With ``memory="spiking"`` and no ``delta``: the RMS error the memory's
+        rounding may add to each hidden unit's input (see
+        `.spiking_memory.budget_delta`; the default, chosen on psMNIST's validation
+        images by ``benchmarks/spike_budget.py``, keeps the paper's psMNIST model
+        within 5 memory spikes per dimension per input step).
     dt : float, optional
         The simulator's time step, for a spiking memory (or delay networks) of an
         LMU with an analog memory and no ``dt`` (e.g. ``.npz`` files from
@@ -186,7 +193,7 @@ def to_spiking(
         raise ValidationError(
             f"Must be 'spiking' or 'rate' (got {hidden!r})", attr="hidden"
         )
-    kwargs.update(_memory_kwargs(kwargs, memory, delta))
+    kwargs.update(_memory_kwargs(kwargs, memory, delta, delta_error, net))
     if synapse is not None and not isinstance(synapse, nengo.synapses.Synapse):
         raise ValidationError(
             f"Must be a nengo Synapse or None (got {synapse!r})", attr="synapse"
@@ -258,7 +265,7 @@ def _spike_probe(net, name, target, label):
     setattr(net, name, probe)
 
 
-def _memory_kwargs(kwargs, memory, delta):
+def _memory_kwargs(kwargs, memory, delta, delta_error, net):
     """The `.LMU` arguments that realize ``memory`` (see `to_spiking`), for the time
     step ``kwargs["dt"]`` (checked by `_time_step`)."""
     if memory == "ideal":
@@ -280,7 +287,7 @@ def _memory_kwargs(kwargs, memory, delta):
         )
     trainable = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
     if memory == "spiking":
-        check_positive(delta, "delta")
+        delta = _delta(kwargs, delta, delta_error, net, dt)
         return dict(spiking_memory=dict(delta=delta, dt=dt), trainable=trainable)
     _check_legendre(system, kwargs)
     return dict(
@@ -288,6 +295,47 @@ def _memory_kwargs(kwargs, memory, delta):
         memory_system=None,
         trainable=trainable,
     )
+
+
+def _delta(kwargs, delta, delta_error, net, dt):
+    """The spiking memory's ``delta`` (checked): given, or `.budget_delta` of the
+    network's discrete memory system and weights."""
+    n = kwargs["memory_d"] * kwargs["order"]
+    if delta is None:
+        check_positive(delta_error, "delta_error")
+        lmu = getattr(net, "lmu", net)
+        process = lmu._memory_process(  # pylint: disable=protected-access
+            kwargs["theta"],
+            kwargs["order"],
+            kwargs["memory_d"],
+            kwargs["method"],
+            kwargs["memory_system"],
+            set(),
+            dt,
+        )
+        A, B = IdealMemory(process, dt).matrices(dt)
+        readout = kwargs["memory_kernel"]
+        return budget_delta(
+            A,
+            B,
+            np.zeros((1, n)) if readout is None else readout,
+            kwargs["memory_encoders"],
+            delta_error,
+        )
+    if np.ndim(delta) == 0:
+        check_positive(delta, "delta")
+        return float(delta)
+    try:
+        delta = np.asarray(delta, dtype=np.float64)
+    except (TypeError, ValueError):
+        delta = None
+    if delta is None or delta.shape != (n,) or not np.all(np.isfinite(delta) & (delta > 0)):
+        raise ValidationError(
+            f"Must be a finite number > 0 or one per memory dimension, an array of "
+            f"shape ({n},) of them (got {delta!r})",
+            attr="delta",
+        )
+    return delta
 
 
 def check_positive(value, attr):

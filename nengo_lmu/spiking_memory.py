@@ -37,11 +37,12 @@ import sys
 
 import nengo
 import numpy as np
+import scipy.linalg
 from nengo.builder import Builder
 from nengo.builder.network import build_network
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
-from nengo.params import NumberParam
+from nengo.params import NdarrayParam, NumberParam
 
 from nengo_lmu.memory import LinearSystemState
 from nengo_lmu.systems import LinearSystem
@@ -49,6 +50,31 @@ from nengo_lmu.systems import LinearSystem
 INTEGRATE = nengo.LinearFilter([1], [1, -1], analog=False)
 """The synapse that sums its input up to the last step (``1 / (z - 1)``; Nengo, as
 for every synapse, sees the input of a step at the next)."""
+
+
+ERROR = 0.02
+"""The default RMS error per hidden unit of `budget_delta` (``to_spiking``'s default)."""
+
+
+class PositiveParam(NdarrayParam):
+    """A finite number > 0, or an (n,) array of them (one per unit)."""
+
+    def __init__(self, name, readonly=None):
+        super().__init__(name, shape=("...",), readonly=readonly)
+
+    def coerce(self, instance, value):
+        value = super().coerce(instance, value)
+        if value.ndim > 1 or value.size == 0:
+            raise ValidationError(
+                f"Must be a number or a 1-D array of them (got shape {value.shape})",
+                attr=self.name,
+                obj=instance,
+            )
+        if not (np.all(np.isfinite(value)) and np.all(value > 0)):
+            raise ValidationError(
+                f"Must be finite and > 0 (got {value!r})", attr=self.name, obj=instance
+            )
+        return float(value) if value.ndim == 0 else value
 
 
 class SignedIntegrateFire(NeuronType):
@@ -62,8 +88,8 @@ class SignedIntegrateFire(NeuronType):
 
     Parameters
     ----------
-    amplitude : float
-        The output of one spike times ``dt``.
+    amplitude : float or (n,) array_like
+        The output of one spike times ``dt`` (per unit, for an array).
     initial_state : dict, optional
         Initial ``voltage`` (default 0.5 for all units).
     """
@@ -71,7 +97,7 @@ class SignedIntegrateFire(NeuronType):
     state = {"voltage": nengo.dists.Choice([0.5])}
     spiking = True
     negative = True
-    amplitude = NumberParam("amplitude", low=0, low_open=True)
+    amplitude = PositiveParam("amplitude")
 
     def __init__(self, amplitude=1.0, initial_state=None):
         super().__init__(initial_state)
@@ -110,8 +136,9 @@ class SpikingMemory(nengo.Network):
         The discrete state matrix.
     B : (n, d) array_like
         The discrete input matrix (``d`` input signals).
-    delta : float
-        The state carried by one spike: the quantization step of the state.
+    delta : float or (n,) array_like
+        The state carried by one spike: the quantization step of the state, for all
+        dimensions or per dimension (e.g. `budget_delta`).
     dt : float
         The simulator time step the discrete system is stepped at.
     **kwargs
@@ -129,7 +156,7 @@ class SpikingMemory(nengo.Network):
         passes through a synapse by one step).
     """
 
-    delta = NumberParam("delta", low=0, low_open=True, readonly=True)
+    delta = PositiveParam("delta", readonly=True)
     dt = NumberParam("dt", low=0, low_open=True, readonly=True)
 
     def __init__(self, A, B, delta, dt, **kwargs):
@@ -151,20 +178,27 @@ class SpikingMemory(nengo.Network):
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
             raise ValidationError("A and B must be finite", attr="A", obj=self)
         self.delta, self.dt = delta, dt
-        if not np.isfinite(delta * dt):
+        n = A.shape[0]
+        if np.ndim(self.delta) == 1 and len(self.delta) != n:
+            raise ValidationError(
+                f"Must be a number or one per state dimension, shape ({n},) (got "
+                f"shape {np.shape(self.delta)})",
+                attr="delta",
+                obj=self,
+            )
+        if not np.all(np.isfinite(self.delta * dt)):
             raise ValidationError(
                 f"delta and dt must be finite (got {delta!r}, {dt!r})",
                 attr="delta",
                 obj=self,
             )
-        n = A.shape[0]
         with self:
             self.input = nengo.Node(size_in=B.shape[1], label="u")
             self.ensemble = nengo.Ensemble(
                 n,
                 1,
-                neuron_type=SignedIntegrateFire(amplitude=delta * dt),
-                gain=nengo.dists.Choice([1.0 / (delta * dt)]),
+                neuron_type=SignedIntegrateFire(amplitude=self.delta * dt),
+                gain=np.broadcast_to(1.0 / (self.delta * dt), n),
                 bias=nengo.dists.Choice([0.0]),
                 label="memory units",
             )
@@ -191,6 +225,80 @@ class SpikingMemory(nengo.Network):
     def n_neurons(self):
         """The number of memory units."""
         return self.ensemble.n_neurons
+
+
+def budget_delta(A, B, readout, feedback=None, error=ERROR):
+    """A ``delta`` per state dimension that spends the spikes where they are read.
+
+    Rounding dimension ``i`` of the state to ``delta_i`` adds an error of variance
+    about ``w_i^2 delta_i^2 / 12`` to what reads the memory, and its unit fires about
+    ``sigma_i / delta_i`` spikes per step (``sigma_i`` the size of its increments).
+    Minimizing the error for a given number of spikes gives ``delta_i`` proportional
+    to ``(sigma_i / w_i^2)^(1/3)``; the scale makes the error per reader ``error``
+    (RMS). Both come from the system and the weights alone: ``sigma_i`` is the
+    increments' standard deviation for white input, from the controllability Gramian
+    ``P = A P A^T + B B^T`` (``(A - I) P (A - I)^T + B B^T``), and
+    ``w_i^2 = ||readout[:, i]||^2 + sum_k feedback[k, i]^2 B_k^T O B_k``, where the
+    second term is the error that dimension's rounding feeds back into the memory's
+    input, which the memory integrates (``O = A^T O A + readout^T readout``, the
+    observability Gramian). A dimension that is hardly reached or read is treated as
+    one at 1/100 of the mean, so that no ``delta_i`` is 0 or infinite.
+
+    Parameters
+    ----------
+    A : (n, n) array_like
+        The discrete state matrix (stable: all eigenvalues inside the unit circle).
+    B : (n, d) array_like
+        The discrete input matrix.
+    readout : (m, n) array_like
+        The weights of the state in what reads it (an LMU's ``memory_kernel``).
+    feedback : (d, n) array_like, optional
+        The weights of the state in the memory's input (``memory_encoders``).
+    error : float
+        The RMS error the rounding adds to each of the ``m`` readers (an LMU's
+        hidden pre-activations). The default was chosen on the validation images of
+        psMNIST (``benchmarks/spike_budget.py``).
+
+    Returns
+    -------
+    (n,) ndarray
+        ``delta`` for `SpikingMemory`.
+    """
+    A, B = np.asarray(A, dtype=np.float64), np.atleast_2d(np.asarray(B, float).T).T
+    readout = np.asarray(readout, dtype=np.float64)
+    n = A.shape[0]
+    if not (isinstance(error, (int, float, np.number)) and 0 < error < np.inf):
+        raise ValidationError(f"Must be a finite number > 0 (got {error!r})", "error")
+    if readout.shape[-1:] != (n,) or readout.ndim != 2:
+        raise ValidationError(
+            f"Must have shape (m, {n}) (got {readout.shape})", attr="readout"
+        )
+    if len(A) and np.max(np.abs(np.linalg.eigvals(A))) >= 1:
+        raise ValidationError(
+            "The memory system is not stable (an eigenvalue of A on or outside the "
+            "unit circle), so its increments have no stationary size: give delta as "
+            "a number or one per dimension",
+            attr="A",
+        )
+    P = scipy.linalg.solve_discrete_lyapunov(A, B @ B.T)
+    E = A - np.eye(n)
+    sigma2 = np.diag(E @ P @ E.T + B @ B.T)
+    weight2 = np.sum(readout**2, axis=0)
+    if feedback is not None:
+        observed = scipy.linalg.solve_discrete_lyapunov(A.T, readout.T @ readout)
+        gain = np.einsum("ik,ij,jk->k", B, observed, B)  # B_k^T O B_k
+        weight2 = weight2 + np.asarray(feedback, dtype=np.float64).T ** 2 @ gain
+    if not np.any(weight2 > 0):
+        raise ValidationError(
+            "Nothing reads the memory (readout and feedback are 0): give delta as a "
+            "number",
+            attr="readout",
+        )
+    sigma2 = np.maximum(sigma2, 1e-4 * np.mean(sigma2))  # 1/100 of sigma
+    weight2 = np.maximum(weight2, 1e-2 * np.mean(weight2))
+    shape = (np.sqrt(sigma2) / weight2) ** (1 / 3)
+    rms = np.sqrt(np.sum(weight2 * shape**2) / 12 / readout.shape[0])
+    return shape * (error / rms)
 
 
 @Builder.register(SpikingMemory)

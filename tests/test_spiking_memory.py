@@ -11,7 +11,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu import LegendreDelay, LinearSystem
 from nengo_lmu.hybrid import MEMORY_NETWORK, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
-from nengo_lmu.spiking_memory import SpikingMemory
+from nengo_lmu.spiking_memory import SpikingMemory, budget_delta
 from nengo_lmu.train import fit, predict
 from reference import legendre_zoh, random_weights, spiking_memory_cell
 
@@ -106,6 +106,74 @@ def test_same_spikes_fully_spiking():
         np.testing.assert_array_equal(a, c)
 
 
+def test_per_dimension_delta_tracks():
+    """A delta per dimension (`budget_delta`, order 16, theta = 784 steps, 5000
+    steps of white noise; numpy model, checked against the Nengo network over 300
+    steps). The state's error against the ideal memory, ``e = s - m``, is the
+    rounding residue ``r`` of each unit plus the memory's response to the part of it
+    that the recurrence passes on, ``(I - A) r`` (module Notes): so ``-r[t] = e[t] +
+    (I - A) sum_{tau < t} e[tau]`` must stay within delta_i / 2 in every dimension
+    (float64: to 1e-9). And the RMS error per dimension is that of rounding to
+    delta_i: between 0.25 and 0.6 delta_i (uniform rounding: 0.29)."""
+    order, theta, n = 16, 784.0, 5000
+    A, B = legendre_zoh(theta, order)
+    B = B[:, None]
+    readout = np.random.RandomState(3).normal(size=(8, order))
+    delta = budget_delta(A, B, readout, error=0.05)
+    assert np.ptp(delta) > 0.2 * np.mean(delta)  # not uniform
+    u = nengo.processes.WhiteSignal(n, high=0.05, rms=0.5, seed=1).run_steps(n, dt=1)
+    zero = dict(
+        input_encoders=np.ones((1, 1)),
+        hidden_encoders=np.zeros((1, 1)),
+        memory_encoders=np.zeros((1, order)),
+        memory_bias=np.zeros(1),
+        input_kernel=np.zeros((1, 1)),
+    )
+    _, states, _ = spiking_memory_cell(u, zero, A, B, delta, f=None)
+    with nengo.Network() as net:
+        stim = nengo.Node(nengo.processes.PresentInput(u[:300], 1.0))
+        memory = SpikingMemory(A, B, delta=delta, dt=1.0)
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe = nengo.Probe(memory.output)
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(300)
+    np.testing.assert_allclose(sim.data[probe], states[:300], atol=1e-9)
+    ideal, passed = np.zeros(order), np.zeros(order)
+    errors, residues = np.empty((n, order)), np.empty((n, order))
+    for t in range(n):
+        ideal = A @ ideal + B[:, 0] * u[t, 0]
+        errors[t] = states[t] - ideal
+        residues[t] = errors[t] + passed
+        passed += (np.eye(order) - A) @ errors[t]
+    assert np.all(np.abs(residues) <= delta / 2 + 1e-9)
+    assert np.all(np.abs(residues).max(axis=0) > 0.45 * delta)  # each one rounds
+    rms = np.sqrt(np.mean(errors**2, axis=0)) / delta
+    assert np.all((0.25 < rms) & (rms < 0.6)), rms
+
+
+def test_per_dimension_delta_same_spikes():
+    """The default delta (one per dimension): the reference simulator and NengoDL
+    give the same spikes of both populations (float64), as the numpy model does
+    with rate hidden units."""
+    net, w = classifier(memory_d=2)
+    spiking = to_spiking(net, memory="spiking", dt=1.0)
+    delta = spiking.lmu.spiking_memory.delta
+    assert delta.shape == (2 * ORDER,)
+    x = sequences(1)[0]
+    probes = [spiking.hidden_probe, spiking.memory_probe]
+    ref = run(spiking, x, "nengo", probes)
+    dl = run(spiking, x, "nengo_dl", probes)
+    for a, b in zip(ref, dl):
+        assert np.abs(a).sum() > 0
+        np.testing.assert_array_equal(a, b)
+    rate = to_spiking(net, hidden="rate", memory="spiking", dt=1.0)
+    A, B = legendre_zoh(THETA, ORDER)
+    A, B = np.kron(np.eye(2), A), np.kron(np.eye(2), B[:, None])
+    _, _, counts = spiking_memory_cell(x, w, A, B, delta)
+    (spikes,) = run(rate, x, "nengo", [rate.memory_probe])
+    np.testing.assert_array_equal(np.rint(spikes / delta), counts)
+
+
 @pytest.mark.parametrize(
     "n", [20_000, pytest.param(100_000, marks=pytest.mark.slow)]
 )
@@ -186,6 +254,12 @@ def test_any_order():
         (dict(memory="spiking", delta=0.0), "delta"),
         (dict(memory="spiking", delta=np.nan), "delta"),
         (dict(memory="spiking", delta="big"), "delta"),
+        (dict(memory="spiking", delta=np.full(ORDER + 1, 0.1)), "delta"),
+        (dict(memory="spiking", delta=np.r_[np.full(ORDER - 1, 0.1), -0.1]), "delta"),
+        (dict(memory="spiking", delta=np.r_[np.full(ORDER - 1, 0.1), np.inf]), "delta"),
+        (dict(memory="spiking", delta=np.full((1, ORDER), 0.1)), "delta"),
+        (dict(memory="spiking", delta_error=0.0), "delta_error"),
+        (dict(memory="spiking", delta_error=np.inf), "delta_error"),
         (dict(memory="spiking", dt=2.0), "dt"),  # the memory system is for dt = 1
         (dict(memory="spikes"), "memory"),
         (dict(memory=dict(MEMORY_NETWORK)), "memory_network"),  # LIF at dt = 1
