@@ -1,23 +1,26 @@
 """Fully spiking LMU: spiking memory (`SpikingMemory`) and spiking hidden units.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/fully_spiking.py [--data DIR]
-[--part psmnist|psdigits|all]``.
+[--part psmnist|curve|psdigits|all] [--n N] [--n-curve N]``.
 
 psMNIST (``--part psmnist``): the paper's weights, no fine-tuning, the first ``--n``
 test images (paper preprocessing), in NengoDL:
 
 1. the rate network, the hybrid network (spiking hidden units, ideal memory) and the
-   fully spiking network (``to_spiking(net, memory="spiking")`` with the default
-   ``delta``): accuracy, memory spikes per dimension per input step (all memory spikes
-   / (order * memory_d) / steps), hidden spikes per unit per input step, neuron counts,
-   and the throughput (images per second, simulator build included) of each;
-2. (``--part curve``) accuracy against memory spikes per dimension per step for
-   several ``delta`` (spiking memory, spiking hidden units; first ``--n-curve``
-   images): a table and ``benchmarks/results/fully_spiking_curve.png``.
+   fully spiking network (``to_spiking(net, memory="spiking")``: its default
+   ``delta`` per dimension, `.budget_delta` at ``delta_error = ERROR``, which
+   ``benchmarks/spike_budget.py`` chose on the validation images): accuracy, memory
+   spikes per dimension per input step (all memory spikes / (order * memory_d) /
+   steps), hidden spikes per unit per input step, neuron counts, and the throughput
+   (images per second, simulator build included) of each;
+2. (``--part curve``) accuracy against memory spikes per dimension per step over
+   the scale of the default rule, ``delta_error`` (spiking memory, spiking hidden
+   units; first ``--n-curve`` test images): a table and
+   ``benchmarks/results/fully_spiking_curve.png``.
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
-order 32), trained in NengoDL, then the rate network, the fully spiking conversion and
-the fully spiking network after ``--finetune-epochs`` of spike-aware fine-tuning
+order 32), trained in NengoDL, then the rate network, the fully spiking conversion
+(the default ``delta``) and the fully spiking network after ``--finetune-epochs`` of spike-aware fine-tuning
 through the spiking memory, on the test set.
 """
 
@@ -31,8 +34,9 @@ import numpy as np
 
 from nengo_lmu.convert import load_paper_weights
 from nengo_lmu.data import data_dir, psmnist
-from nengo_lmu.hybrid import DELTA, finetune, to_spiking
+from nengo_lmu.hybrid import finetune, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.spiking_memory import ERROR
 from nengo_lmu.tasks import psdigits, psdigits_recipe
 from nengo_lmu.train import fit, predict
 
@@ -41,7 +45,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 warnings.filterwarnings("ignore", message="No GPU support detected")
 RESULTS = pathlib.Path(__file__).parent / "results"
-DELTAS = (0.03, DELTA, 0.07, 0.1, 0.15)
+ERRORS = (0.01, 0.015, ERROR, 0.03, 0.05, 0.08)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--data", default=None)
@@ -71,8 +75,10 @@ def describe(name, net, x, y):
     memory = stats.get("memory")
     hidden = stats.get("hidden")
     memory_units = net.lmu.spiking_memory.n_neurons if memory else 0
+    delta = np.mean(net.lmu.spiking_memory.delta) if memory else float("nan")
     print(
         f"{name:38s} accuracy {accuracy:.4f} | memory neurons {memory_units:4d}, "
+        f"mean delta {delta:.4f}, "
         f"memory spikes/dim/step {memory.total if memory else float('nan'):5.2f} | "
         f"hidden units {net.lmu.hidden.n_neurons}, hidden spikes/unit/step "
         f"{hidden.total if hidden else float('nan'):.2f} | "
@@ -98,7 +104,10 @@ def psmnist_part():
     describe("rate network", net, x, y)
     describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
     describe(
-        f"fully spiking (delta {DELTA})", to_spiking(net, memory="spiking"), x, y
+        f"fully spiking (budget_delta, error {ERROR})",
+        to_spiking(net, memory="spiking"),
+        x,
+        y,
     )
 
 
@@ -107,22 +116,22 @@ def curve_part():
     xc, yc = x[: args.n_curve], y[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
     rows = []
-    for delta in DELTAS:
+    for error in ERRORS:
         accuracy, spikes = describe(
-            f"fully spiking, delta {delta}",
-            to_spiking(net, memory="spiking", delta=delta),
+            f"fully spiking, error {error}",
+            to_spiking(net, memory="spiking", delta_error=error),
             xc,
             yc,
         )
-        rows.append((delta, spikes, accuracy))
-    print("\n| delta | memory spikes per dimension per step | accuracy |")
+        rows.append((error, spikes, accuracy))
+    print("\n| delta_error | memory spikes per dimension per step | accuracy |")
     print("|---|---|---|")
-    for delta, spikes, accuracy in rows:
-        print(f"| {delta} | {spikes:.2f} | {accuracy:.4f} |")
+    for error, spikes, accuracy in rows:
+        print(f"| {error} | {spikes:.2f} | {accuracy:.4f} |")
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-")
-    for delta, spikes, accuracy in rows:
-        ax.annotate(f"δ={delta}", (spikes, accuracy), fontsize=8)
+    for error, spikes, accuracy in rows:
+        ax.annotate(f"ε={error}", (spikes, accuracy), fontsize=8)
     ax.set_xlabel("memory spikes per dimension per input step")
     ax.set_ylabel(f"accuracy (first {len(xc)} psMNIST test images)")
     ax.set_title("Fully spiking LMU (paper's weights, no fine-tuning)")
@@ -148,7 +157,7 @@ def psdigits_part():
     print(f"\npsDigits, the main job's recipe; {len(x)} test sequences")
     describe("rate network", net, x, y)
     spiking = to_spiking(net, memory="spiking", dt=1.0)
-    describe(f"fully spiking (delta {DELTA})", spiking, x, y)
+    describe(f"fully spiking (budget_delta, error {ERROR})", spiking, x, y)
     tuned, _ = finetune(
         net,
         data.x_train,

@@ -1,7 +1,7 @@
 """Per-dimension delta rules for the spiking memory, in a float64 numpy model.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/spike_budget.py [--data DIR]
-[--n-val N] [--check N]``.
+Run: ``OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/spike_budget.py
+[--data DIR] [--n-val N] [--n-test N] [--check N] [--errors E1,E2,...]``.
 
 A fast numpy model of the fully spiking paper psMNIST network (`SpikingMemory`:
 signed integrate-and-fire units fired by the state's increments, delta_i per
@@ -15,24 +15,29 @@ system (Gramian) or from ``--n-calib`` training images (calibration).
 """
 
 import argparse
-import os
 import time
 
 import numpy as np
 
 from nengo_lmu.convert import load_paper_weights
 from nengo_lmu.data import data_dir, psmnist
+from nengo_lmu.hybrid import to_spiking
+from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.spiking_memory import budget_delta, rounding_error
+from nengo_lmu.train import predict
 
 
-def fully_spiking(x, w, A, B, delta, k=2, rate_scale=0.7, ideal=False):
-    """Scores (N, classes) and memory spikes per dimension per step of the fully
-    spiking network on x (N, steps, 1), float64; ``ideal`` keeps the memory exact."""
-    c = k * rate_scale
+def fully_spiking(x, w, A, B, delta, c=1.4, ideal=False, v0=0.5):
+    """Scores (N, classes), memory spikes per dimension per step and the RMS state
+    per dimension of the fully spiking network on x (N, steps, 1), float64: hidden
+    units firing ``c`` (``k * rate_scale``) spikes per step at a unit rate
+    (``c=None``: rate units) from voltage ``v0``; ``ideal`` keeps the memory
+    exact."""
     N, n = len(x), A.shape[0]
     s, v = np.zeros((N, n)), np.full((N, n), 0.5)
-    h, hv = np.zeros((N, w["units"])), np.full((N, w["units"]), 0.5)
+    h, hv = np.zeros((N, w["units"])), np.full((N, w["units"]), v0)
     AmIT, BT = (A - np.eye(n)).T, B.T
-    spikes = 0.0
+    spikes, squares = 0.0, np.zeros(n)
     for t in range(x.shape[1]):
         x_t = x[:, t].astype(np.float64)
         u = x_t @ w["input_encoders"].T + h @ w["hidden_encoders"].T
@@ -46,11 +51,119 @@ def fully_spiking(x, w, A, B, delta, k=2, rate_scale=0.7, ideal=False):
             v -= n_spikes
             spikes += np.abs(n_spikes).sum()
             s = s + delta * n_spikes
+        squares += np.mean(s**2, axis=0)
         a = x_t @ w["input_kernel"].T + h @ w["hidden_kernel"].T
         a += s @ w["memory_kernel"].T
+        if c is None:
+            h = np.tanh(a)
+            continue
         hv += c * np.tanh(a)
         nh = np.floor(hv)
         hv -= nh
         h = nh / c
     scores = h @ w["readout_kernel"].T + w["readout_bias"]
-    return scores, spikes / (N * n * x.shape[1])
+    steps = x.shape[1]
+    return scores, spikes / (N * n * steps), np.sqrt(squares / steps)
+
+
+
+def rules(w, A, B, rms):
+    """Each rule's delta per dimension at the error 1 that `budget_delta` scales to
+    (`rounding_error`: the RMS rounding error per hidden unit, its feedback through
+    the memory included), so that a rule's scale is ``to_spiking``'s ``delta_error``
+    for the default rule."""
+    kernel, encoders = w["memory_kernel"], w["memory_encoders"]
+    shapes = {
+        "uniform (absolute delta)": np.ones(len(A)),
+        "RMS-relative (calibration RMS)": rms,
+        "budget_delta, readout only": budget_delta(A, B, kernel, error=1.0),
+        "budget_delta (default)": budget_delta(A, B, kernel, encoders, error=1.0),
+    }
+    return {
+        name: shape / rounding_error(shape, A, B, kernel, encoders)
+        for name, shape in shapes.items()
+    }
+
+
+def evaluate(x, y, w, A, B, delta):
+    """(accuracy, memory spikes per dimension per step) of the numpy model."""
+    scores, spikes, _ = fully_spiking(x, w, A, B, delta)
+    return np.mean(np.argmax(scores, axis=1) == y), spikes
+
+
+def check(data, w, A, B, kwargs, n):
+    """The numpy model against NengoDL (float64) on the first n test images."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    net = to_spiking(SequenceClassifier(**kwargs, seed=0), memory="spiking")
+    with net:
+        nengo_dl.configure_settings(dtype="float64")
+    x = data.x_test[:n]
+    scores, stats = predict(net, x, minibatch_size=n, spikes=True)
+    delta = net.lmu.spiking_memory.delta
+    ours, spikes, _ = fully_spiking(x, w, A, B, delta)
+    print(
+        f"numpy model vs NengoDL (float64), first {n} test images, default delta: "
+        f"max |score difference| {np.abs(scores - ours).max():.1e}, memory spikes "
+        f"per dimension per step {spikes:.4f} vs {stats['memory'].total:.4f}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--n-val", type=int, default=3000)
+    parser.add_argument("--n-test", type=int, default=1000)
+    parser.add_argument("--n-calib", type=int, default=500)
+    parser.add_argument("--check", type=int, default=8)
+    parser.add_argument("--errors", default="0.02,0.025,0.03")
+    parser.add_argument("--rules", default="all", help="comma-separated rule numbers")
+    parser.add_argument("--budget", type=float, default=5.0)
+    args = parser.parse_args()
+    directory = data_dir(args.data)
+    kwargs = load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5")
+    w = dict(kwargs, readout_bias=np.asarray(kwargs["readout_bias"]))
+    A, B = kwargs["memory_system"].A, kwargs["memory_system"].B
+    data = psmnist("paper", directory)
+    if args.check:
+        check(data, w, A, B, kwargs, args.check)
+    xv, yv = data.x_val[: args.n_val], data.y_val[: args.n_val]
+    rms = fully_spiking(data.x_train[: args.n_calib], w, A, B, 1.0, None, True)[2]
+    scores = fully_spiking(xv, w, A, B, 1.0, ideal=True)[0]
+    print(
+        f"\nfirst {len(xv)} validation images; hybrid (ideal memory) accuracy "
+        f"{np.mean(np.argmax(scores, axis=1) == yv):.4f}; RMS from the first "
+        f"{args.n_calib} training images (rate network)\n"
+    )
+    print("| rule | scale (pre-activation error) | mean delta | validation accuracy "
+          "| memory spikes/dim/step |")
+    print("|---|---|---|---|---|")
+    best = {}
+    chosen = rules(w, A, B, rms)
+    if args.rules != "all":
+        names = list(chosen)
+        chosen = {names[int(i)]: chosen[names[int(i)]] for i in args.rules.split(",")}
+    for name, shape in chosen.items():
+        for error in map(float, args.errors.split(",")):
+            t0 = time.perf_counter()
+            accuracy, spikes = evaluate(xv, yv, w, A, B, error * shape)
+            print(
+                f"| {name} | {error} | {error * shape.mean():.4f} | {accuracy:.4f} "
+                f"| {spikes:.2f} |",
+                flush=True,
+            )
+            if spikes <= args.budget and accuracy > best.get(name, (0, 0))[1]:
+                best[name] = (error, accuracy, time.perf_counter() - t0)
+    print(f"\nbest validation accuracy at <= {args.budget} spikes, then on the first "
+          f"{args.n_test} test images (numpy model):")
+    xt, yt = data.x_test[: args.n_test], data.y_test[: args.n_test]
+    for name, shape in chosen.items():
+        if name in best:
+            error, accuracy, _ = best[name]
+            test, spikes = evaluate(xt, yt, w, A, B, error * shape)
+            print(f"{name}: error {error} (validation {accuracy:.4f}) -> test "
+                  f"{test:.4f} at {spikes:.2f} spikes/dim/step")
+
+
+if __name__ == "__main__":
+    main()

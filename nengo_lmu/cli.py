@@ -381,8 +381,8 @@ def _spiking_arguments(command):
         "--delta",
         type=_positive(float),
         default=None,
-        help="memory state per spike of a spiking memory (default: "
-        "nengo_lmu.hybrid.DELTA)",
+        help="memory state per spike of a spiking memory, for all dimensions "
+        "(default: one per dimension, nengo_lmu.spiking_memory.budget_delta)",
     )
     group.add_argument(
         "--dt",

@@ -326,16 +326,16 @@ def _delta(kwargs, delta, delta_error, net, dt):
         check_positive(delta, "delta")
         return float(delta)
     try:
-        delta = np.asarray(delta, dtype=np.float64)
+        array = np.asarray(delta, dtype=np.float64)
     except (TypeError, ValueError):
-        delta = None
-    if delta is None or delta.shape != (n,) or not np.all(np.isfinite(delta) & (delta > 0)):
+        array = np.zeros(0)
+    if array.shape != (n,) or not np.all(np.isfinite(array) & (array > 0)):
         raise ValidationError(
             f"Must be a finite number > 0 or one per memory dimension, an array of "
             f"shape ({n},) of them (got {delta!r})",
             attr="delta",
         )
-    return delta
+    return array
 
 
 def check_positive(value, attr):

@@ -53,7 +53,7 @@ for every synapse, sees the input of a step at the next)."""
 
 
 ERROR = 0.02
-"""The default RMS error per hidden unit of `budget_delta` (``to_spiking``'s default)."""
+"""The default RMS error per hidden unit of `budget_delta` (``to_spiking``'s)."""
 
 
 class PositiveParam(NdarrayParam):
@@ -264,25 +264,61 @@ def budget_delta(A, B, readout, feedback=None, error=ERROR):
     (n,) ndarray
         ``delta`` for `SpikingMemory`.
     """
-    A, B = np.asarray(A, dtype=np.float64), np.atleast_2d(np.asarray(B, float).T).T
-    readout = np.asarray(readout, dtype=np.float64)
-    n = A.shape[0]
     if not (isinstance(error, (int, float, np.number)) and 0 < error < np.inf):
         raise ValidationError(f"Must be a finite number > 0 (got {error!r})", "error")
-    if readout.shape[-1:] != (n,) or readout.ndim != 2:
+    A, B, readout = _checked(A, B, readout)
+    P = scipy.linalg.solve_discrete_lyapunov(A, B @ B.T)
+    E = A - np.eye(len(A))
+    sigma2 = np.diag(E @ P @ E.T + B @ B.T)
+    sigma2 = np.maximum(sigma2, 1e-4 * np.mean(sigma2))  # 1/100 of sigma
+    weight2 = _weights(A, B, readout, feedback)
+    shape = (np.sqrt(sigma2) / weight2) ** (1 / 3)
+    return shape * (error / rounding_error(shape, A, B, readout, feedback))
+
+
+def rounding_error(delta, A, B, readout, feedback=None):
+    """The RMS error per reader that rounding the state to ``delta`` adds (the
+    estimate `budget_delta` scales to: ``sqrt(sum_i w_i^2 delta_i^2 / 12 / m)``).
+
+    Parameters
+    ----------
+    delta : float or (n,) array_like
+        The state of one spike, for all dimensions or per dimension.
+    A, B, readout, feedback :
+        As for `budget_delta`.
+
+    Returns
+    -------
+    float
+    """
+    A, B, readout = _checked(A, B, readout)
+    weight2 = _weights(A, B, readout, feedback)
+    return float(np.sqrt(np.sum(weight2 * np.asarray(delta) ** 2) / 12 / len(readout)))
+
+
+def _checked(A, B, readout):
+    """``A``, ``B`` (n, d), ``readout`` as float arrays; a ValidationError unless the
+    shapes agree and the system is stable."""
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    B = B[:, None] if B.ndim == 1 else B
+    readout = np.asarray(readout, dtype=np.float64)
+    n = A.shape[0]
+    if readout.ndim != 2 or readout.shape[1] != n:
         raise ValidationError(
             f"Must have shape (m, {n}) (got {readout.shape})", attr="readout"
         )
-    if len(A) and np.max(np.abs(np.linalg.eigvals(A))) >= 1:
+    if np.max(np.abs(np.linalg.eigvals(A))) >= 1:
         raise ValidationError(
             "The memory system is not stable (an eigenvalue of A on or outside the "
             "unit circle), so its increments have no stationary size: give delta as "
             "a number or one per dimension",
             attr="A",
         )
-    P = scipy.linalg.solve_discrete_lyapunov(A, B @ B.T)
-    E = A - np.eye(n)
-    sigma2 = np.diag(E @ P @ E.T + B @ B.T)
+    return A, B, readout
+
+
+def _weights(A, B, readout, feedback):
+    """``w_i^2`` of `budget_delta` (at least 1/100 of their mean)."""
     weight2 = np.sum(readout**2, axis=0)
     if feedback is not None:
         observed = scipy.linalg.solve_discrete_lyapunov(A.T, readout.T @ readout)
@@ -294,11 +330,7 @@ def budget_delta(A, B, readout, feedback=None, error=ERROR):
             "number",
             attr="readout",
         )
-    sigma2 = np.maximum(sigma2, 1e-4 * np.mean(sigma2))  # 1/100 of sigma
-    weight2 = np.maximum(weight2, 1e-2 * np.mean(weight2))
-    shape = (np.sqrt(sigma2) / weight2) ** (1 / 3)
-    rms = np.sqrt(np.sum(weight2 * shape**2) / 12 / readout.shape[0])
-    return shape * (error / rms)
+    return np.maximum(weight2, 1e-2 * np.mean(weight2))
 
 
 @Builder.register(SpikingMemory)

@@ -106,6 +106,51 @@ def test_same_spikes_fully_spiking():
         np.testing.assert_array_equal(a, c)
 
 
+def test_budget_delta_against_sums():
+    """`budget_delta` against its formula with the Gramians as explicit sums over the
+    impulse response (not scipy's Lyapunov solver): increments' variance
+    ``sum_t ((A - I) A^t B)^2 + B^2``, weights ``||W_i||^2 + f_i^2 sum_t ||W A^t B||^2``;
+    and it is optimal: delta rescaled from it at random, at the same spike cost
+    ``sum_i sigma_i / delta_i``, always gives a larger error ``sum_i w_i^2 delta_i^2``."""
+    A, B = legendre_zoh(THETA, ORDER)
+    rng = np.random.RandomState(4)
+    readout, feedback = rng.normal(size=(7, ORDER)), rng.normal(size=(1, ORDER))
+    delta = budget_delta(A, B[:, None], readout, feedback, error=0.03)
+    impulse = [B]
+    for _ in range(3000):  # |eigenvalues| < 0.9 at theta = 10: converged
+        impulse.append(A @ impulse[-1])
+    impulse = np.array(impulse[:-1])
+    sigma2 = np.sum(((A - np.eye(ORDER)) @ impulse.T).T ** 2, axis=0) + B**2
+    weight2 = np.sum(readout**2, axis=0) + feedback[0] ** 2 * np.sum(
+        (impulse @ readout.T) ** 2
+    )
+    expected = (np.sqrt(sigma2) / weight2) ** (1 / 3)
+    expected *= 0.03 / np.sqrt(np.sum(weight2 * expected**2) / 12 / len(readout))
+    np.testing.assert_allclose(delta, expected, rtol=1e-8)
+    sigma = np.sqrt(sigma2)
+    for _ in range(20):
+        other = delta * np.exp(rng.normal(scale=0.3, size=ORDER))
+        other *= np.sum(sigma / other) / np.sum(sigma / delta)  # same spikes
+        assert np.sum(weight2 * other**2) > np.sum(weight2 * delta**2)
+
+
+def test_budget_delta_bad_settings():
+    """An unstable system, a readout of the wrong shape, nothing reading the memory
+    or a bad error raise a ValidationError naming them."""
+    A, B = legendre_zoh(THETA, ORDER)
+    readout = np.ones((2, ORDER))
+    for args, kwargs, attr in [
+        ((1.01 * np.eye(ORDER), B, readout), {}, "A"),
+        ((A, B, np.ones((2, ORDER + 1))), {}, "readout"),
+        ((A, B, np.zeros((2, ORDER))), {}, "readout"),
+        ((A, B, readout), dict(error=0.0), "error"),
+        ((A, B, readout), dict(error=np.nan), "error"),
+    ]:
+        with pytest.raises(ValidationError) as error:
+            budget_delta(*args, **kwargs)
+        assert error.value.attr == attr
+
+
 def test_per_dimension_delta_tracks():
     """A delta per dimension (`budget_delta`, order 16, theta = 784 steps, 5000
     steps of white noise; numpy model, checked against the Nengo network over 300
