@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 warnings.filterwarnings("ignore", message="No GPU support detected")
 RESULTS = pathlib.Path(__file__).parent / "results"
-ERRORS = (0.01, 0.015, ERROR, 0.03, 0.05, 0.08)
+ERRORS = (0.015, ERROR, 0.04, 0.06, 0.1)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--data", default=None)

@@ -52,7 +52,7 @@ INTEGRATE = nengo.LinearFilter([1], [1, -1], analog=False)
 for every synapse, sees the input of a step at the next)."""
 
 
-ERROR = 0.02
+ERROR = 0.025
 """The default RMS error per hidden unit of `budget_delta` (``to_spiking``'s)."""
 
 
