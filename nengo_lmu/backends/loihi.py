@@ -38,13 +38,24 @@ from nengo_lmu.systems import legendre_readout
 LOIHI_ENSEMBLES = {
     "neuron_type": nengo.LIF(),
     "max_rates": nengo.dists.Uniform(100, 120),
+    "intercepts": nengo.dists.Uniform(-1, 0.5),
 }
-"""Ensemble arguments `LoihiDelayNetwork` uses unless given others."""
+"""Ensemble arguments `LoihiDelayNetwork` uses unless given others (those of
+`nengo_loihi.set_defaults`). Intercepts up to 0.5, not 1, bound the neurons' gains, so
+that a weight matrix's largest entries (a high gain times a large decoder) do not
+leave its typical entries only a few of Loihi's 8 weight bits."""
 
-LOOP_DELAY = 3
-"""Steps of delay that Loihi adds in the recurrent loop (beyond Nengo's synapse); 3
-was the best of 0-5 on the emulator (``benchmarks/loihi_delay.py
---loop-delay K``)."""
+LOOP_DELAY = 0
+"""Steps of delay that Loihi adds in the recurrent loop beyond Nengo's synapse: none.
+A spike of step ``t - 1`` enters the synaptic current of step ``t``, which drives the
+voltage of step ``t`` (``nengo_loihi.emulator``), as Nengo's synapse output of step
+``t - 1`` drives the neurons of step ``t``."""
+
+READOUT_LAG = 3
+"""Steps by which the ensembles' decoded state reaches a host node later than the
+input does: one for the chip-to-host transfer (nengo-loihi's host reads the chip's
+output of the previous step) plus the chip's lag behind Nengo's timing (measured:
+``benchmarks/loihi_delay.py --readout-lag K``)."""
 
 INPUT_MAX = 3.5
 """The largest input `LoihiDelayNetwork` sends to the chip unsaturated, in units of
@@ -69,6 +80,7 @@ class LoihiDelayNetwork(DelayNetwork):
         synapse=0.1,
         calibrate=False,
         loop_delay=LOOP_DELAY,
+        readout_lag=READOUT_LAG,
         **kwargs,
     ):
         if not isinstance(synapse, (int, float, nengo.Lowpass)):
@@ -76,10 +88,12 @@ class LoihiDelayNetwork(DelayNetwork):
                 f"Loihi's synapses are nengo.Lowpass; got {synapse!r}",
                 attr="synapse",
             )
-        if not (isinstance(loop_delay, (int, np.integer)) and loop_delay >= 0):
-            raise ValidationError(
-                f"Must be an integer >= 0 (got {loop_delay!r})", attr="loop_delay"
-            )
+        for attr, value in [("loop_delay", loop_delay), ("readout_lag", readout_lag)]:
+            if not (isinstance(value, (int, np.integer)) and value >= 0):
+                raise ValidationError(
+                    f"Must be an integer >= 0 (got {value!r})", attr=attr
+                )
+        self.readout_lag = readout_lag
         kwargs = dict(LOIHI_ENSEMBLES, **kwargs)
         super().__init__(
             n_neurons, theta, order, synapse=synapse, calibrate=calibrate, **kwargs
@@ -97,6 +111,7 @@ class LoihiDelayNetwork(DelayNetwork):
             )
         self.mapped = ss2sim(self.system, loop, self.dt)
         self.input_filters = input_synapses(loop, self.dt)
+        self.chip_input_filters = [self._host_part(f) for f in self.input_filters]
         for conn in [c for c in self.connections if c.post_obj is self.state]:
             self.connections.remove(conn)
         for conn in [c for c in self.connections if c.pre_obj is self.state]:
@@ -104,16 +119,49 @@ class LoihiDelayNetwork(DelayNetwork):
         self.nodes.remove(self.state)
         self.state = None
 
+    def _host_part(self, filt):
+        """The part of the input filter ``filt`` that the host applies before the input
+        crosses to the chip: ``filt`` over the synapse, since a Loihi compartment has
+        one synaptic filter, which nengo-loihi sets to the largest time constant of its
+        inputs (``synapse``) and applies to the input spikes too."""
+        num, den = synapse_transfer_function(self.synapse, self.dt)  # lowest first
+        num_f, den_f = filt.num, filt.den  # highest power first
+        synapse = (np.trim_zeros(num[::-1], "f"), den[::-1])
+        if all(
+            a.shape == b.shape and np.allclose(a, b)
+            for a, b in zip((num_f, den_f), synapse)
+        ):
+            return None  # filt is the synapse
+        return nengo.LinearFilter(
+            np.polymul(num_f, den[::-1]),
+            np.polymul(den_f, synapse[0]),
+            analog=False,
+        )
+
     def _rewire(self, conn):
         """Replace ``conn`` (from the state node) by connections from the input and
-        the ensembles that deliver the same signal."""
+        the ensembles that deliver the same signal (`_wire`)."""
         self.connections.remove(conn)
         select = np.eye(self.order)[conn.pre_slice]
         matrix = np.asarray(getattr(conn.transform, "init", 1.0))
         readout = matrix.dot(select) if matrix.ndim == 2 else matrix * select
-        to_chip = isinstance(conn.post_obj, nengo.Ensemble)
+        self._wire(readout, conn.post)
+
+    def _wire(self, readout, post):
+        """Connect the input and the ensembles to ``post`` so that it receives
+        ``readout`` times the state; to a host node, the input is delayed by
+        ``readout_lag`` steps, as the ensembles' values are."""
+        to_chip = isinstance(post, (nengo.Ensemble, nengo.ensemble.Neurons))
+        if to_chip:
+            filters = self.chip_input_filters
+        else:
+            lag = np.eye(1, self.readout_lag + 1)[0]  # z^readout_lag
+            filters = [
+                nengo.LinearFilter(f.num, np.polymul(f.den, lag), analog=False)
+                for f in self.input_filters
+            ]
         with self:
-            for j, filt in enumerate(self.input_filters):
+            for j, filt in enumerate(filters):
                 transform = readout.dot(self.mapped.B[:, [j]])
                 # spikes carry values in [-1, 1] from the host to the chip: split a
                 # larger input into equal parts that fit
@@ -121,22 +169,30 @@ class LoihiDelayNetwork(DelayNetwork):
                 parts = max(int(np.ceil(largest)), 1) if to_chip else 1
                 for _ in range(parts):
                     nengo.Connection(
-                        self.input, conn.post, transform=transform / parts, synapse=filt
+                        self.input, post, transform=transform / parts, synapse=filt
                     )
             for k, ens in enumerate(self.state_ensembles):
                 nengo.Connection(
                     ens,
-                    conn.post,
+                    post,
                     transform=readout.dot(self.mapped.A[:, [k]]),
                     synapse=self.synapse,
                     solver=self.recurrent_solver if to_chip else self.solver,
                 )
 
+    def _readout(self, delays):
+        """The readout of ``u(t - delays + readout_lag dt)`` (at least 0), which the
+        lagging host node receives as ``u(t - delays)``."""
+        early = np.maximum(delays - self.readout_lag * self.dt, 0)
+        return super()._readout(early)
+
     def add_output(self, delays, label=None):
         """Add a node decoding ``u(t - delay)`` for each of ``delays`` (see
         `.DelayNetwork.add_output`), reading the ensembles and the input."""
-        node = super().add_output(delays, label=label)
-        if self.state is None:  # else __init__ rewires it with the others
-            (conn,) = [c for c in self.connections if c.post_obj is node]
-            self._rewire(conn)
+        if self.state is not None:  # in DelayNetwork.__init__; rewired with the rest
+            return super().add_output(delays, label=label)
+        readout = self._readout(self._check_delays(delays))
+        with self:
+            node = nengo.Node(size_in=len(readout), label=label)
+        self._wire(readout, node)
         return node
