@@ -64,6 +64,12 @@ def main():
     parser.add_argument("--loop-delay", type=int, default=LOOP_DELAY)
     parser.add_argument("--readout-lag", type=int, default=READOUT_LAG)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--intercept-max",
+        type=float,
+        default=LOIHI_ENSEMBLES["intercepts"].high,
+        help="the neurons' intercepts are Uniform(-1, this), in both networks",
+    )
     args = parser.parse_args()
     emulator = lambda net, **kw: nengo_loihi.Simulator(
         net, target="sim", remove_passthrough=False, **kw
@@ -71,9 +77,12 @@ def main():
     print(
         f"delay network: theta={THETA}, order {ORDER}, {HIGH} Hz white noise, "
         f"{ORDER} x {N_NEURONS} LIF, synapse {args.synapse}, {args.seconds} s, "
-        f"seeds 0-{args.seeds - 1}"
+        f"seeds 0-{args.seeds - 1}, intercepts Uniform(-1, {args.intercept_max})"
     )
-    reference = functools.partial(DelayNetwork, **LOIHI_ENSEMBLES)
+    neurons = dict(
+        LOIHI_ENSEMBLES, intercepts=nengo.dists.Uniform(-1, args.intercept_max)
+    )
+    reference = functools.partial(DelayNetwork, **neurons)
     runs = [
         ("DelayNetwork, reference simulator", nengo.Simulator, reference),
         (
@@ -84,6 +93,7 @@ def main():
                 LoihiDelayNetwork,
                 loop_delay=args.loop_delay,
                 readout_lag=args.readout_lag,
+                **neurons,
             ),
         ),
     ][int(args.no_reference) :]
