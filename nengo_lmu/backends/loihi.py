@@ -6,24 +6,28 @@ chip-host crossing is spike-encoded by on/off pairs of decode neurons. nengo-loi
 removes passthrough nodes such as `.DelayNetwork`'s ``state`` node by merging their
 connections, and for the delay network that leaves its output unconnected (it decodes
 0). `LoihiDelayNetwork` therefore wires the same system without the state node in
-the loop:
+the loop, mapped for what the chip does (``nengo_loihi.emulator``):
 
 - the recurrent connections go from ensemble to ensemble (``A_H``, the `.ss2sim`
   mapping onto ``synapse``, which must be a `nengo.Lowpass`, the synapse of Loihi),
   as full weight matrices (a weight solver), not through decode neurons, whose on/off
-  pairs carry values in [-1, 1] only and ``A_H``'s entries are larger;
-- the loop synapse that `.ss2sim` maps onto is the synapse followed by ``loop_delay``
-  steps, the extra delay of the chip's loop (measured by
-  ``benchmarks/loihi_delay.py``);
-- the input goes to each ensemble (``B_H``, through the input filters of
-  `.input_synapses`, applied on the host before the spikes cross to the chip), split
-  into as many equal connections as keep each within [-1, 1] for inputs up to
-  ``INPUT_MAX`` times ``input_rms``;
+  pairs carry values in [-1, 1] only and ``A_H``'s entries are larger. The chip's
+  loop has Nengo's timing (a spike of step ``t - 1`` is in the current of step
+  ``t``), so no loop delay is added (``loop_delay``, default 0);
+- a Loihi compartment has one synaptic filter, which nengo-loihi sets to the largest
+  time constant among its inputs (``synapse``) and applies to the input's spikes too.
+  So the host applies only the input filter of `.input_synapses` divided by the
+  synapse (nothing, for a `nengo.Lowpass` loop): filtering on the host as well, as
+  a `.DelayNetwork` does, filters the input twice;
+- the input to each ensemble (``B_H``) is split into as many equal connections as
+  keep each within [-1, 1] for inputs up to ``INPUT_MAX`` times ``input_rms``;
 - each output reads the state (the filtered ``A_H x + B_H u``) directly from the
-  ensembles and the input, with the same synapses.
+  ensembles and the input; the input's part is delayed by ``readout_lag`` steps, as
+  the ensembles' values reach the host later, and the readout is that of
+  ``readout_lag`` steps less delay, so the output is on time.
 
-Its neurons default to what Loihi runs well: `nengo.LIF` with max rates of 100-120 Hz
-(`nengo_loihi.set_defaults`), and no neuron-lead calibration (the lead is measured on
+Its neurons default to what Loihi runs well (`LOIHI_ENSEMBLES`, those of
+`nengo_loihi.set_defaults`), and no neuron-lead calibration (the lead is measured on
 the reference simulator's neurons, not Loihi's).
 """
 
@@ -33,7 +37,6 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks import DelayNetwork
 from nengo_lmu.synapses import input_synapses, ss2sim, synapse_transfer_function
-from nengo_lmu.systems import legendre_readout
 
 LOIHI_ENSEMBLES = {
     "neuron_type": nengo.LIF(),
@@ -70,8 +73,11 @@ class LoihiDelayNetwork(DelayNetwork):
     Takes the arguments of `.DelayNetwork` (``calibrate`` defaults to False and the
     ensembles to `LOIHI_ENSEMBLES`); ``synapse`` must be a `nengo.Lowpass` (or a time
     constant); ``loop_delay`` (an integer >= 0, default `LOOP_DELAY`) is the number of
-    steps of delay the chip adds in the recurrent loop, which the mapping accounts for.
-    There is no ``state`` node (None); `add_output` decodes other delays.
+    steps of delay the chip adds in the recurrent loop, which the mapping accounts for;
+    ``readout_lag`` (an integer >= 0, default `READOUT_LAG`) the steps by which the
+    ensembles' decoded state reaches a host node after the input (0 on the reference
+    simulator). There is no ``state`` node (None); `add_output` decodes other
+    delays.
     """
 
     def __init__(
