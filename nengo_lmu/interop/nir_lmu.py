@@ -245,6 +245,14 @@ def lmu_to_nir(net):
         raise ValidationError(
             f"Must be a SequenceClassifier (got {type(net).__name__})", attr="net"
         )
+    for conn in net.all_connections:
+        tau = getattr(conn.synapse, "tau", 0)
+        if conn.pre_obj is net.lmu.output and (conn.synapse is not None and tau != 0):
+            raise ValidationError(
+                f"NIR export keeps the cell exact: no synapse on the hidden units' "
+                f"output ({conn} has {conn.synapse!r}; to_spiking(synapse=None))",
+                attr="synapse",
+            )
     kwargs = network_kwargs(net)
     dt = kwargs["dt"]
     if dt is None:
