@@ -178,3 +178,32 @@ def test_export_nir_command(tmp_path):
     lines = [s for s in result.stderr.splitlines() if "error:" in s]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "No NIR node for hidden units RegularSpiking(base_type=Tanh" in lines[0]
+
+
+@pytest.mark.slow  # about 40 s of CPU (two NengoDL builds of the psDigits LMU)
+def test_readme_psdigits_to_nir(tmp_path):
+    """The README's path, shortened (fewer sequences and epochs): train psDigits with
+    ReLU units, export the fully spiking network, read it back: it classifies the test
+    sequences as the spiking network of the weights file does, score for score."""
+    from nengo_lmu.convert import load_weights
+    from nengo_lmu.tasks import psdigits
+
+    out = tmp_path / "psdigits-relu"
+    args = ("--epochs", "2", "--n-train", "320", "--n", "20", "--finetune-epochs", "0")
+    result = run_cli(
+        "train", "psdigits", "--hidden", "relu", "--spiking", "--out", str(out), *args, "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    graph_path = tmp_path / "psdigits.nir"
+    result = run_cli(
+        "export-nir", str(out / "weights.npz"), str(graph_path), "--memory", "spiking"
+    )
+    assert result.returncode == 0, result.stderr
+    back = nir_to_lmu(nir.read(graph_path))
+    net = to_spiking(
+        SequenceClassifier(**load_weights(out / "weights.npz")), dt=1.0, memory="spiking"
+    )
+    x = psdigits().x_test[:8]
+    scores = predict(net, x, backend="nengo")
+    assert np.allclose(predict(back, x, backend="nengo"), scores, rtol=1e-9, atol=1e-12)
+    assert len(np.unique(np.argmax(scores, axis=1))) > 1  # not a constant guess
