@@ -271,7 +271,9 @@ def _export_nir(args):
             f"{args.weights} is a stacked Keras model (import-keras): NIR export takes "
             "one LMU with a Dense readout (a .npz from nengo-lmu train)"
         )
-    net = to_spiking(SequenceClassifier(**load_weights(args.weights)), **_conversion(args))
+    net = to_spiking(
+        SequenceClassifier(**load_weights(args.weights)), **_conversion(args)
+    )
     graph = lmu_to_nir(net)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     nir.write(args.out, graph)
@@ -392,7 +394,9 @@ def _spiking_arguments(command, flag=True):
         "spiking", "hybrid mode: regular-spiking hidden units (nengo_lmu.to_spiking)"
     )
     if flag:
-        group.add_argument("--spiking", action="store_true", help="spiking hidden units")
+        group.add_argument(
+            "--spiking", action="store_true", help="spiking hidden units"
+        )
     group.add_argument(
         "--k", type=_positive(int), default=2, help="ticks per input step"
     )

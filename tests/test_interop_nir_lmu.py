@@ -46,7 +46,7 @@ def classifier(hidden=nengo.RectifiedLinear(), seed=0):
 
 
 def run(net, x):
-    """Hidden spike counts per step, memory state and spike amplitude of ``net`` on ``x``."""
+    """Hidden spike counts per step, memory states, spike amplitude of ``net`` on ``x``."""
     net.input.output.data = x
     with net:
         hidden = nengo.Probe(net.lmu.output)
@@ -133,8 +133,12 @@ def test_hidden_units_without_a_nir_node_are_a_clear_error(hidden):
 
 
 def test_lif_hidden_units_and_unsupported_settings():
-    lif = nengo.LIF(tau_rc=4.0, tau_ref=0, initial_state={"voltage": nengo.dists.Choice([0.0])})
-    graph = lmu_to_nir(SequenceClassifier(**dict(network_kwargs(classifier(lif)), dt=1.0)))
+    lif = nengo.LIF(
+        tau_rc=4.0, tau_ref=0, initial_state={"voltage": nengo.dists.Choice([0.0])}
+    )
+    graph = lmu_to_nir(
+        SequenceClassifier(**dict(network_kwargs(classifier(lif)), dt=1.0))
+    )
     assert isinstance(graph.nodes["hidden"], nir.LIF)
     assert np.allclose(graph.nodes["hidden"].tau, 4.0)
     random_start = SequenceClassifier(
@@ -170,7 +174,9 @@ def test_export_nir_command(tmp_path):
     graph = nir.read(out)
     expected = lmu_to_nir(to_spiking(classifier(), dt=1.0, memory="spiking"))
     assert set(graph.nodes) == set(expected.nodes)
-    assert np.allclose(graph.nodes["memory_kernel"].weight, expected.nodes["memory_kernel"].weight)
+    assert np.allclose(
+        graph.nodes["memory_kernel"].weight, expected.nodes["memory_kernel"].weight
+    )
 
     save_weights(weights, network_kwargs(classifier(nengo.Tanh(tau_ref=1))))
     result = run_cli("export-nir", str(weights), str(out))
@@ -191,7 +197,15 @@ def test_readme_psdigits_to_nir(tmp_path):
     out = tmp_path / "psdigits-relu"
     args = ("--epochs", "2", "--n-train", "320", "--n", "20", "--finetune-epochs", "0")
     result = run_cli(
-        "train", "psdigits", "--hidden", "relu", "--spiking", "--out", str(out), *args, "--quiet"
+        "train",
+        "psdigits",
+        "--hidden",
+        "relu",
+        "--spiking",
+        "--out",
+        str(out),
+        *args,
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     graph_path = tmp_path / "psdigits.nir"
@@ -201,7 +215,9 @@ def test_readme_psdigits_to_nir(tmp_path):
     assert result.returncode == 0, result.stderr
     back = nir_to_lmu(nir.read(graph_path))
     net = to_spiking(
-        SequenceClassifier(**load_weights(out / "weights.npz")), dt=1.0, memory="spiking"
+        SequenceClassifier(**load_weights(out / "weights.npz")),
+        dt=1.0,
+        memory="spiking",
     )
     x = psdigits().x_test[:8]
     scores = predict(net, x, backend="nengo")

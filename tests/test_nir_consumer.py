@@ -38,7 +38,9 @@ def run_in_norse(graph, x, dt, tmp_path):
     """The output per step of ``graph`` run in Norse on ``x`` (steps, size_in)."""
     if not CONSUMER.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"no NIR consumer environment at {CONSUMER} (make test builds it)")
+            pytest.fail(
+                f"no NIR consumer environment at {CONSUMER} (make test builds it)"
+            )
         pytest.skip(f"no NIR consumer environment at {CONSUMER} (make nir-consumer)")
     nir.write(tmp_path / "graph.nir", graph)
     np.save(tmp_path / "x.npy", x)
@@ -111,7 +113,9 @@ def test_delay_network_runs_in_norse(tmp_path):
     counts = nengo_spikes.sum(axis=0), norse_spikes.sum(axis=0)
     assert np.corrcoef(*counts)[0, 1] > 0.99
     assert 0.8 < counts[1].sum() / counts[0].sum() < 1.05
-    windows = [s.reshape(20, 50, -1).sum(axis=1).ravel() for s in (nengo_spikes, norse_spikes)]
+    windows = [
+        s.reshape(20, 50, -1).sum(axis=1).ravel() for s in (nengo_spikes, norse_spikes)
+    ]
     assert np.corrcoef(*windows)[0, 1] > 0.85
 
     steps = int(round(theta / dt))

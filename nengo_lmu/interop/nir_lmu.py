@@ -216,10 +216,10 @@ def _memory_nodes(A, B, dt, delta):
         off_to_on=_linear(delta * dt * eye),
     )
     edges = [("memory", "A")]
-    for unit, other in (("memory_on", "off"), ("memory_off", "on")):
-        edges += [("B", unit), ("A", unit), (unit, unit[7:] + "_state")]
-        edges += [(unit[7:] + "_state", "memory"), (unit, f"{unit[7:]}_to_{other}")]
-        edges += [(f"{unit[7:]}_to_{other}", f"memory_{other}")]
+    for name, other in (("on", "off"), ("off", "on")):
+        unit, state, coupling = f"memory_{name}", f"{name}_state", f"{name}_to_{other}"
+        edges += [("B", unit), ("A", unit), (unit, state), (state, "memory")]
+        edges += [(unit, coupling), (coupling, f"memory_{other}")]
     return nodes, edges
 
 
@@ -323,7 +323,9 @@ def nir_to_lmu(graph, **kwargs):
         dt=dt,
     )
     if "memory_on" in nodes:
-        args["spiking_memory"] = dict(delta=float(nodes["on_state"].weight[0, 0]), dt=dt)
+        args["spiking_memory"] = dict(
+            delta=float(nodes["on_state"].weight[0, 0]), dt=dt
+        )
     biases = {"input_encoders": "memory_bias", "input_kernel": "hidden_bias"}
     for name in (
         "input_encoders",

@@ -2,11 +2,11 @@
 
 Usage: python run_norse.py GRAPH.nir INPUT.npy DT OUT.npy
 
-Runs in its own environment (tests/nir_consumer/requirements.txt: torch, Norse, nirtorch,
-nir), not nengo_lmu's: reads the graph with ``nir.read``, steps ``norse.torch.from_nir(graph,
-dt=DT)`` once per row of INPUT (steps, size_in), and saves the graph's output per step
-(steps, size_out) to OUT. Norse's own semantics apply: forward Euler at DT, a spike is 1
-for one step, reset to ``v_reset``.
+Runs in its own environment (tests/nir_consumer/requirements.txt: torch, Norse,
+nirtorch, nir), not nengo_lmu's: reads the graph with ``nir.read``, steps
+``norse.torch.from_nir(graph, dt=DT)`` once per row of INPUT (steps, size_in), and saves
+the graph's output per step (steps, size_out) to OUT. Norse's own semantics apply:
+forward Euler at DT, a spike is 1 for one step, reset to ``v_reset``.
 """
 
 import sys
