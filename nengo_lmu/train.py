@@ -90,6 +90,22 @@ class SpikeCounter:
         )
 
 
+def dl_simulator(net, dt, minibatch_size):
+    """``nengo_dl.Simulator(net, ...)`` without a progress bar, leaving ``nengo.rc``'s
+    float precision as it was if the build raises (NengoDL 3.6 sets it to its own
+    dtype while it builds and restores it only after a build that succeeds)."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    bits = nengo.rc.get("precision", "bits")
+    try:
+        return nengo_dl.Simulator(
+            net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
+        )
+    except BaseException:
+        nengo.rc.set("precision", "bits", bits)
+        raise
+
+
 def spike_counts(output, neuron_type, dt):
     """The spike counts of regular-spiking units in each step from their ``output``
     (spikes of ``neuron_type.amplitude / dt`` each)."""
@@ -201,12 +217,8 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
     probes = {name: probe for name, (probe, _) in populations.items()}
     every_step = getattr(net, "sequence_output", False)  # a `.StackedModel`'s
     if backend == "nengo_dl":
-        import nengo_dl  # pylint: disable=import-outside-toplevel
-
         minibatch_size = min(minibatch_size, n)
-        with nengo_dl.Simulator(
-            net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
-        ) as sim:
+        with dl_simulator(net, dt, minibatch_size) as sim:
             for start in range(0, n, minibatch_size):
                 batch = x[start : start + minibatch_size]
                 size = len(batch)
@@ -282,7 +294,6 @@ def fit(
     dict
         Keras' history: ``loss`` and ``accuracy`` per epoch.
     """
-    import nengo_dl  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     x = np.asarray(x, dtype=np.float32)
@@ -301,9 +312,7 @@ def fit(
     tf.random.set_seed(seed)
     rng = np.random.RandomState(seed)
     history = {"loss": [], "accuracy": []}
-    with nengo_dl.Simulator(
-        net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
-    ) as sim:
+    with dl_simulator(net, dt, minibatch_size) as sim:
         sim.compile(
             optimizer=tf.optimizers.Adam(learning_rate),
             loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
