@@ -7,6 +7,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.lmu import SequenceClassifier
+
 BACKENDS = ("nengo_dl", "nengo")
 
 
@@ -296,6 +298,12 @@ def fit(
     """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    if not isinstance(net, SequenceClassifier):
+        raise ValidationError(
+            f"fit trains a SequenceClassifier (got {type(net).__name__}); train a "
+            "Keras model in Keras and import it again with convert.keras_network",
+            attr="net",
+        )
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
     if len(y) != len(x) or y.ndim != 1:
