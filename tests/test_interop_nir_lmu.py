@@ -152,6 +152,15 @@ def test_lif_hidden_units_and_unsupported_settings():
         lmu_to_nir(to_spiking(classifier(), dt=1.0, memory=DELAYS))
 
 
+def test_other_graphs_are_a_clear_error():
+    from nengo_lmu import DelayNetwork
+    from nengo_lmu.interop.nir import delay_network_to_nir
+
+    net = DelayNetwork(5, 0.1, 2, neuron_type=nengo.LIF(tau_ref=0), calibrate=False)
+    with pytest.raises(ValidationError, match="Not a graph written by nengo_lmu"):
+        nir_to_lmu(delay_network_to_nir(net))
+
+
 DELAYS = {"n_neurons": 10, "neuron_type": nengo.LIF(tau_rc=20)}
 
 

@@ -276,10 +276,11 @@ def lmu_to_nir(net):
 
 def _dt(graph):
     """The time step of a graph from `lmu_to_nir`."""
-    if "dt" not in graph.metadata or "memory" not in graph.nodes:
+    missing = {"input", "B", "A", "memory", "hidden", "output"} - set(graph.nodes)
+    if "dt" not in graph.metadata or missing:
         raise ValidationError(
-            "Not a graph written by nengo_lmu's lmu_to_nir (no metadata 'dt' or no "
-            "'memory' node)",
+            "Not a graph written by nengo_lmu's lmu_to_nir: it needs metadata 'dt' "
+            f"(has {sorted(graph.metadata)}) and the nodes {sorted(missing)}",
             attr="graph",
         )
     return float(graph.metadata["dt"])
