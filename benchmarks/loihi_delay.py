@@ -2,7 +2,7 @@
 Nengo reference simulator (numbers quoted in docs/backends.md).
 
 Run: ``python benchmarks/loihi_delay.py [--seconds T] [--seeds N] [--loop-delay K]
-[--readout-lag K] [--no-reference]``
+[--readout-lag K] [--intercept-max X] [--no-reference]``
 (an environment with the ``loihi`` extra).
 
 The benchmark: a delay of theta = 0.1 s, order 3, on band-limited white noise with a
@@ -13,8 +13,9 @@ Lowpass(0.01); NRMSE after the first 2 theta. The thesis reports 0.146-0.153 on 
 emulator and <= 0.03 on the reference simulator.
 
 The reference simulator runs `nengo_lmu.DelayNetwork` (its defaults, with the same
-LIF neurons at 100-120 Hz); the emulator runs
-`nengo_lmu.backends.loihi.LoihiDelayNetwork` (the same system wired for the chip).
+neurons: `LOIHI_ENSEMBLES`, LIF at 100-120 Hz, intercepts up to ``--intercept-max``);
+the emulator runs `nengo_lmu.backends.loihi.LoihiDelayNetwork` (the same system wired
+for the chip).
 """
 
 import argparse
