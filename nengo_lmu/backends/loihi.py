@@ -77,9 +77,12 @@ class LoihiDelayNetwork(DelayNetwork):
     constant); ``loop_delay`` (an integer >= 0, default `LOOP_DELAY`) is the number of
     steps of delay the chip adds in the recurrent loop, which the mapping accounts for;
     ``readout_lag`` (an integer >= 0, default `READOUT_LAG`) the steps by which the
-    ensembles' decoded state reaches a host node after the input (0 on the reference
-    simulator). There is no ``state`` node (None); `add_output` decodes other
-    delays.
+    ensembles' decoded state reaches a host node after the input. There is no
+    ``state`` node (None); `add_output` decodes other delays.
+
+    The network is built for nengo-loihi, whose compartments filter the input's
+    spikes by ``synapse``; on a simulator that does not (Nengo's reference simulator),
+    the input reaches the ensembles unfiltered: use `.DelayNetwork` there.
     """
 
     def __init__(
