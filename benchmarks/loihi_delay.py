@@ -1,7 +1,8 @@
 """The delay network of Voelker's 2019 thesis, Table 7.1, on the Loihi emulator and the
 Nengo reference simulator (numbers quoted in docs/backends.md).
 
-Run: ``python benchmarks/loihi_delay.py [--seconds T] [--seeds N] [--loop-delay K]``
+Run: ``python benchmarks/loihi_delay.py [--seconds T] [--seeds N] [--loop-delay K]
+[--readout-lag K] [--intercept-max X] [--no-reference]``
 (an environment with the ``loihi`` extra).
 
 The benchmark: a delay of theta = 0.1 s, order 3, on band-limited white noise with a
@@ -12,8 +13,9 @@ Lowpass(0.01); NRMSE after the first 2 theta. The thesis reports 0.146-0.153 on 
 emulator and <= 0.03 on the reference simulator.
 
 The reference simulator runs `nengo_lmu.DelayNetwork` (its defaults, with the same
-LIF neurons at 100-120 Hz); the emulator runs
-`nengo_lmu.backends.loihi.LoihiDelayNetwork` (the same system wired for the chip).
+neurons: `LOIHI_ENSEMBLES`, LIF at 100-120 Hz, intercepts up to ``--intercept-max``);
+the emulator runs `nengo_lmu.backends.loihi.LoihiDelayNetwork` (the same system wired
+for the chip).
 """
 
 import argparse
@@ -24,7 +26,12 @@ import nengo
 import numpy as np
 
 from nengo_lmu import DelayNetwork
-from nengo_lmu.backends.loihi import LOIHI_ENSEMBLES, LOOP_DELAY, LoihiDelayNetwork
+from nengo_lmu.backends.loihi import (
+    LOIHI_ENSEMBLES,
+    LOOP_DELAY,
+    READOUT_LAG,
+    LoihiDelayNetwork,
+)
 from nengo_lmu.tasks import nrmse
 
 THETA, ORDER, HIGH, N_NEURONS, DT = 0.1, 3, 3.0, 128, 0.001
@@ -56,6 +63,14 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--synapse", type=float, default=SYNAPSE)
     parser.add_argument("--loop-delay", type=int, default=LOOP_DELAY)
+    parser.add_argument("--readout-lag", type=int, default=READOUT_LAG)
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--intercept-max",
+        type=float,
+        default=LOIHI_ENSEMBLES["intercepts"].high,
+        help="the neurons' intercepts are Uniform(-1, this), in both networks",
+    )
     args = parser.parse_args()
     emulator = lambda net, **kw: nengo_loihi.Simulator(
         net, target="sim", remove_passthrough=False, **kw
@@ -63,17 +78,26 @@ def main():
     print(
         f"delay network: theta={THETA}, order {ORDER}, {HIGH} Hz white noise, "
         f"{ORDER} x {N_NEURONS} LIF, synapse {args.synapse}, {args.seconds} s, "
-        f"seeds 0-{args.seeds - 1}"
+        f"seeds 0-{args.seeds - 1}, intercepts Uniform(-1, {args.intercept_max})"
     )
-    reference = functools.partial(DelayNetwork, **LOIHI_ENSEMBLES)
+    neurons = dict(
+        LOIHI_ENSEMBLES, intercepts=nengo.dists.Uniform(-1, args.intercept_max)
+    )
+    reference = functools.partial(DelayNetwork, **neurons)
     runs = [
         ("DelayNetwork, reference simulator", nengo.Simulator, reference),
         (
-            f"LoihiDelayNetwork(loop_delay={args.loop_delay}), Loihi emulator",
+            f"LoihiDelayNetwork(loop_delay={args.loop_delay}, "
+            f"readout_lag={args.readout_lag}), Loihi emulator",
             emulator,
-            functools.partial(LoihiDelayNetwork, loop_delay=args.loop_delay),
+            functools.partial(
+                LoihiDelayNetwork,
+                loop_delay=args.loop_delay,
+                readout_lag=args.readout_lag,
+                **neurons,
+            ),
         ),
-    ]
+    ][int(args.no_reference) :]
     for name, simulator, network in runs:
         start = time.time()
         errors = [
@@ -81,7 +105,7 @@ def main():
             for seed in range(args.seeds)
         ]
         print(
-            f"{name:48s} NRMSE {np.mean(errors):.4f} +- {np.std(errors):.4f} "
+            f"{name:64s} NRMSE {np.mean(errors):.4f} +- {np.std(errors):.4f} "
             f"(min {np.min(errors):.4f}, max {np.max(errors):.4f}; "
             f"{time.time() - start:.0f} s)",
             flush=True,

@@ -356,6 +356,24 @@ class DelayNetwork(nengo.Network):
             analog=False,
         )
 
+    def _check_delays(self, delays):
+        """``delays`` as a 1-D float array; raises unless all are in ``[0, theta]``."""
+        delays = np.atleast_1d(np.asarray(delays, dtype=np.float64))
+        if delays.ndim != 1 or not np.all((delays >= 0) & (delays <= self.theta)):
+            raise ValidationError(
+                f"Delays must be a 1-D array of values in [0, theta={self.theta}] "
+                f"(got {delays})",
+                attr="delays",
+                obj=self,
+            )
+        return delays
+
+    def _readout(self, delays):
+        """The matrix decoding ``u(t - delays)`` from the state."""
+        return legendre_readout(self.order, delays / self.theta).dot(
+            self.transform_inverse
+        )
+
     def add_output(self, delays, label=None):
         """Add a node decoding ``u(t - delay)`` for each of ``delays``.
 
@@ -371,17 +389,8 @@ class DelayNetwork(nengo.Network):
         nengo.Node
             A node with one dimension per delay.
         """
-        delays = np.atleast_1d(np.asarray(delays, dtype=np.float64))
-        if delays.ndim != 1 or not np.all((delays >= 0) & (delays <= self.theta)):
-            raise ValidationError(
-                f"Delays must be a 1-D array of values in [0, theta={self.theta}] "
-                f"(got {delays})",
-                attr="delays",
-                obj=self,
-            )
-        readout = legendre_readout(self.order, delays / self.theta).dot(
-            self.transform_inverse
-        )
+        delays = self._check_delays(delays)
+        readout = self._readout(delays)
         with self:
             node = nengo.Node(size_in=len(delays), label=label)
             nengo.Connection(self.state, node, transform=readout, synapse=None)
