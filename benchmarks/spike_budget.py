@@ -1,17 +1,21 @@
 """Per-dimension delta rules for the spiking memory, in a float64 numpy model.
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/spike_budget.py
-[--data DIR] [--n-val N] [--n-test N] [--check N] [--errors E1,E2,...]``.
+[--data DIR] [--n-val N] [--n-test N] [--check N] [--errors E1,E2,...]
+[--rules 0,1,3]``.
 
 A fast numpy model of the fully spiking paper psMNIST network (`SpikingMemory`:
 signed integrate-and-fire units fired by the state's increments, delta_i per
 dimension; `RegularSpiking(Tanh)` hidden units, k = 2, rate_scale = 0.7), vectorized
 over images, independent of Nengo. ``--check N`` first compares it with the NengoDL
-network (`to_spiking`) on N test images: spikes and scores. Then, for each rule of
-`nengo_lmu.spike_budget` and a range of its scale, the accuracy and memory spikes per
-dimension per input step on the first ``--n-val`` validation images (the paper's
-last 10000 shuffled training images), the rule's statistics taken from the memory
-system (Gramian) or from ``--n-calib`` training images (calibration).
+network (`to_spiking`, float64) on N test images: spikes and scores. Then, for each
+rule (`rules`: one absolute delta; relative to each dimension's state RMS on
+``--n-calib`` training images; `budget_delta` without and with its feedback term;
+``--rules`` picks some) and each scale in ``--errors`` (the RMS rounding error per
+hidden unit, `rounding_error`), the accuracy and memory spikes per dimension per input
+step on the first ``--n-val`` validation images (the paper's last 10000 shuffled
+training images); then each rule at its best validation scale within ``--budget``
+spikes, on the first ``--n-test`` test images.
 """
 
 import argparse
