@@ -34,7 +34,6 @@ MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
 """The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict()``)."""
 
 
-
 def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
     """The regular-spiking counterpart of a rate neuron type.
 
