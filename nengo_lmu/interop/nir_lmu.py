@@ -324,8 +324,9 @@ def nir_to_lmu(graph, **kwargs):
         dt=dt,
     )
     if "memory_on" in nodes:
+        delta = np.diag(nodes["on_state"].weight).astype(np.float64)
         args["spiking_memory"] = dict(
-            delta=float(nodes["on_state"].weight[0, 0]), dt=dt
+            delta=float(delta[0]) if np.all(delta == delta[0]) else delta, dt=dt
         )
     biases = {"input_encoders": "memory_bias", "input_kernel": "hidden_bias"}
     for name in (
