@@ -550,20 +550,33 @@ def build_lmu(model, lmu, progress=None):
       `nengo.RegularSpiking` of one, with unit gain and zero bias, a bias NengoDL does
       not train (the ensemble and its neurons are not trainable), and no noise; or a
       passthrough node;
+    - with a `.SpikingMemory`: its units `.SignedIntegrateFire` (any amplitude,
+      gains per unit and initial voltages; `.SimLMU` takes both per unit), with zero
+      bias NengoDL does not train and no noise; its connections into the units with
+      a `nengo.Dense` transform of their full shape (any value) and their synapses
+      (none for ``B``, `.INTEGRATE` for ``A - I`` and for ``memory_encoders``); the
+      units' output passed unchanged into its output node, an integrator
+      (`.LinearSystemState` of ``x[t] = x[t-1] + u[t]``); probes may read the units'
+      output (their spikes, as `.hybrid.to_spiking`'s ``memory_probe`` does), nothing
+      else connects to them;
     - connections with a `nengo.Dense` transform of their full shape (a scalar only on
       a 1 x 1 connection, as ``freeze_params`` writes one), any value, trainable or
       not; their original synapse; no function and no learning rule;
     - passthrough nodes, a constant-1 node, and the memory node's process a
-      `.LegendreMemory` or `.LinearSystemState` (any system);
+      `.LegendreMemory` or `.LinearSystemState` (any system), or the passthrough of
+      trained A and B;
     - nothing outside connects to them except into ``input`` and from ``input`` and
       ``output``, and probes read only those outputs.
 
     Seeds, labels and the ensemble's encoders, intercepts and max rates do not
     matter. Anything else (e.g. LIF neurons, a TensorFlow function as the hidden
     layer, noise, a scalar or sparse transform meaning ``c I``, a filtered
-    connection, objects added inside) keeps the standard build. Regular-spiking units
-    give the same outputs, and train spike-aware, in both builds (see `.SimLMU` and
-    `.dl_builders.SpikeAwareRegularSpikingBuilder`).
+    connection, objects added inside, a bias or another type for the memory units, a
+    connection from them) keeps the standard build. Regular-spiking and memory units
+    give the same spikes, and train spike-aware, in both builds (see `.SimLMU`,
+    `.dl_builders.SpikeAwareRegularSpikingBuilder` and
+    `.dl_builders.SignedIntegrateFireBuilder`; in float64 exactly, in float32 up to
+    the rounding of matrix products, which spikes can amplify).
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard

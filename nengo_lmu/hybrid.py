@@ -339,8 +339,9 @@ def finetune(
     regular-spiking hidden units in the forward pass and the gradient of their rates
     in the backward pass (straight-through, as in Voelker, Rasmussen & Eliasmith 2020,
     "A Spike in Performance"), so the weights adapt to the quantization of the
-    spiking units. This holds in the fused build and in the standard one (with a
-    synapse, LIFRate units or a spiking memory; see
+    spiking units, and through a spiking memory (`.SpikingMemory`, whose own system
+    stays fixed) to the weights upstream of it. This holds in the fused build and in
+    the standard one (with a synapse or LIFRate units; see
     `.dl_builders.SpikeAwareRegularSpikingBuilder`). NengoDL trains other spiking
     neurons (a spiking memory of LIF neurons) as their rate approximation: a warning
     says so.
