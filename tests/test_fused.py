@@ -507,6 +507,7 @@ REFUSED_MEMORY_CHANGES = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:.*OtherUnits'> does not have a native")
 @pytest.mark.parametrize("change", list(REFUSED_MEMORY_CHANGES))
 def test_other_memory_changes_fall_back(change):
     """Changes to the SpikingMemory off the allow-list keep the standard build."""
