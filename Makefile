@@ -1,11 +1,12 @@
 # Fresh machine:  `make demo` sets up .venv with the pinned stack, trains an LMU on psDigits
-#                 and runs it spiking; `make test` sets up .venv and runs the test suite;
+#                 and runs it spiking; `make test` sets up .venv (and .venv-nir, the NIR
+#                 consumer's) and runs the test suite;
 #                 `make docs` builds the documentation into docs/_build/html.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow test-nengo4 docs keras3-fixtures
+.PHONY: setup nir-consumer demo test test-slow test-nengo4 docs keras3-fixtures
 
 setup: $(STAMP)
 
@@ -17,13 +18,26 @@ $(STAMP): constraints.txt setup.py
 	$(VENV)/bin/python -m pip check
 	touch $(STAMP)
 
+# the NIR consumer (Norse, torch) in an environment of its own: tests/test_nir_consumer.py
+# runs exported graphs there (torch cannot live next to the pinned TensorFlow 2.12)
+NIR_VENV := .venv-nir
+NIR_STAMP := $(NIR_VENV)/.installed
+
+nir-consumer: $(NIR_STAMP)
+
+$(NIR_STAMP): tests/nir_consumer/requirements.txt
+	$(PYTHON) -m venv $(NIR_VENV)
+	$(NIR_VENV)/bin/python -m pip install --quiet -r tests/nir_consumer/requirements.txt
+	$(NIR_VENV)/bin/python -m pip check
+	touch $(NIR_STAMP)
+
 demo: setup
 	$(VENV)/bin/nengo-lmu train psdigits --spiking --finetune-epochs 5
 
-test: setup
+test: setup nir-consumer
 	$(VENV)/bin/python -m pytest -n 2 --durations=10
 
-test-slow: setup
+test-slow: setup nir-consumer
 	$(VENV)/bin/python -m pytest -n 2 --durations=10 --slow
 
 # a clean build (-E), warnings as errors (-W); the notebooks are shown, not executed;

@@ -7,6 +7,7 @@ import sys
 import warnings
 from typing import Callable, NamedTuple
 
+import nengo
 import numpy as np
 from nengo.exceptions import NengoException
 
@@ -100,6 +101,10 @@ TASKS = {
 the paper's or keras-lmu's preprocessing (MNIST files in the data directory)."""
 
 
+HIDDEN = {"tanh": nengo.Tanh(tau_ref=1), "relu": nengo.RectifiedLinear()}
+"""The hidden units ``nengo-lmu train --hidden`` trains from scratch."""
+
+
 def _classification_task(args):
     """The task's (x_train, y_train, x_test, y_test), cut to --n-train / --n."""
     x_train, y_train, x_test, y_test = TASKS[args.task].load(args.data)
@@ -179,7 +184,7 @@ def _train(args):
     x_train, y_train, x_test, y_test = _classification_task(args)
     recipe = TASKS[args.task].recipe(args.seed)
     if args.init is None:
-        net = SequenceClassifier(**recipe.network)
+        net = SequenceClassifier(**recipe.network, hidden_neurons=HIDDEN[args.hidden])
     else:
         net = SequenceClassifier(**load_weights(args.init), seed=args.seed)
     epochs = recipe.epochs if args.epochs is None else args.epochs
@@ -250,6 +255,34 @@ def _train(args):
         )
         print(f"spiking accuracy: {accuracy:.4f}")
     print(f"accuracy: {accuracy:.4f}")
+
+
+def _export_nir(args):
+    import nir
+
+    from nengo_lmu.convert import load_weights
+    from nengo_lmu.hybrid import to_spiking
+    from nengo_lmu.interop.keras_files import is_keras_npz
+    from nengo_lmu.interop.nir_lmu import lmu_to_nir
+    from nengo_lmu.lmu import SequenceClassifier
+
+    if is_keras_npz(args.weights):
+        raise ValueError(
+            f"{args.weights} is a stacked Keras model (import-keras): NIR export takes "
+            "one LMU with a Dense readout (a .npz from nengo-lmu train)"
+        )
+    net = to_spiking(
+        SequenceClassifier(**load_weights(args.weights)), **_conversion(args)
+    )
+    graph = lmu_to_nir(net)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    nir.write(args.out, graph)
+    print(
+        f"exported {args.weights} (spiking, k {args.k}, rate scale {args.rate_scale}, "
+        f"{args.memory} memory, dt {args.dt:g}): {len(graph.nodes)} NIR nodes, "
+        f"{len(graph.edges)} edges"
+    )
+    print(f"NIR graph written to {args.out.resolve()}")
 
 
 def _plot_losses(losses, path, task):
@@ -356,11 +389,14 @@ def _task_arguments(command, with_task=True):
     command.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _spiking_arguments(command):
+def _spiking_arguments(command, flag=True):
     group = command.add_argument_group(
         "spiking", "hybrid mode: regular-spiking hidden units (nengo_lmu.to_spiking)"
     )
-    group.add_argument("--spiking", action="store_true", help="spiking hidden units")
+    if flag:
+        group.add_argument(
+            "--spiking", action="store_true", help="spiking hidden units"
+        )
     group.add_argument(
         "--k", type=_positive(int), default=2, help="ticks per input step"
     )
@@ -485,6 +521,13 @@ def parser():
         default=None,
         help="default: --learning-rate if given, else a tenth of the task's",
     )
+    train.add_argument(
+        "--hidden",
+        choices=sorted(HIDDEN),
+        default="tanh",
+        help="hidden units trained from scratch: tanh (the paper's cell) or relu "
+        "(whose spiking units NIR has: export-nir)",
+    )
     _task_arguments(train, with_task=False)
     _spiking_arguments(train)
     train.set_defaults(run=_train)
@@ -505,6 +548,21 @@ def parser():
         "--out", type=pathlib.Path, default=pathlib.Path("outputs/imported.npz")
     )
     import_keras.set_defaults(run=_import_keras)
+
+    export_nir = sub.add_parser(
+        "export-nir",
+        help="export trained LMU weights, run spiking, to a NIR graph file",
+        description="Convert a weights file to a spiking network (as evaluate "
+        "--spiking does) and write it as a NIR graph (nir.write), for NIR's "
+        "simulators and hardware. Its hidden units must have a NIR node: train with "
+        "--hidden relu (nengo_lmu.interop.nir_lmu says what is mapped).",
+        epilog="example: nengo-lmu export-nir outputs/weights.npz outputs/lmu.nir "
+        "--memory spiking",
+    )
+    export_nir.add_argument("weights", type=pathlib.Path)
+    export_nir.add_argument("out", type=pathlib.Path)
+    _spiking_arguments(export_nir, flag=False)
+    export_nir.set_defaults(run=_export_nir)
     return top
 
 

@@ -7,6 +7,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.lmu import SequenceClassifier
+
 BACKENDS = ("nengo_dl", "nengo")
 
 
@@ -88,6 +90,22 @@ class SpikeCounter:
             steps_above_1=self.above_1 / n,
             units_above_1=np.mean(self.unit_sums / self.n_steps > 1),
         )
+
+
+def dl_simulator(net, dt, minibatch_size):
+    """``nengo_dl.Simulator(net, ...)`` without a progress bar, leaving ``nengo.rc``'s
+    float precision as it was if the build raises (NengoDL 3.6 sets it to its own
+    dtype while it builds and restores it only after a build that succeeds)."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    bits = nengo.rc.get("precision", "bits")
+    try:
+        return nengo_dl.Simulator(
+            net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
+        )
+    except BaseException:
+        nengo.rc.set("precision", "bits", bits)
+        raise
 
 
 def spike_counts(output, neuron_type, dt):
@@ -201,12 +219,8 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
     probes = {name: probe for name, (probe, _) in populations.items()}
     every_step = getattr(net, "sequence_output", False)  # a `.StackedModel`'s
     if backend == "nengo_dl":
-        import nengo_dl  # pylint: disable=import-outside-toplevel
-
         minibatch_size = min(minibatch_size, n)
-        with nengo_dl.Simulator(
-            net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
-        ) as sim:
+        with dl_simulator(net, dt, minibatch_size) as sim:
             for start in range(0, n, minibatch_size):
                 batch = x[start : start + minibatch_size]
                 size = len(batch)
@@ -282,9 +296,14 @@ def fit(
     dict
         Keras' history: ``loss`` and ``accuracy`` per epoch.
     """
-    import nengo_dl  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    if not isinstance(net, SequenceClassifier):
+        raise ValidationError(
+            f"fit trains a SequenceClassifier (got {type(net).__name__}); train a "
+            "Keras model in Keras and import it again with convert.keras_network",
+            attr="net",
+        )
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
     if len(y) != len(x) or y.ndim != 1:
@@ -301,9 +320,7 @@ def fit(
     tf.random.set_seed(seed)
     rng = np.random.RandomState(seed)
     history = {"loss": [], "accuracy": []}
-    with nengo_dl.Simulator(
-        net, dt=dt, minibatch_size=minibatch_size, progress_bar=False
-    ) as sim:
+    with dl_simulator(net, dt, minibatch_size) as sim:
         sim.compile(
             optimizer=tf.optimizers.Adam(learning_rate),
             loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},

@@ -14,7 +14,7 @@ from nengo_lmu.hybrid import to_spiking
 from nengo_lmu.interop import read_keras_model, save_keras_model
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.stacked import StackedModel
-from nengo_lmu.train import predict
+from nengo_lmu.train import fit, predict
 
 FIXTURES = pathlib.Path(__file__).parent / "keras3"
 MODELS = ["classifier", "stacked", "sequence", "mackey_glass"]
@@ -106,3 +106,12 @@ def test_to_spiking():
     assert errors[200] < 0.05 < errors[1], errors
     with pytest.raises(ValidationError, match="ideal memory"):
         to_spiking(net, memory="spiking")
+
+
+def test_fit_refuses_stacked_model():
+    """`fit` trains a SequenceClassifier only; a stacked Keras model gets a
+    ValidationError that says where to train it."""
+    net = keras_network(FIXTURES / "stacked.keras")
+    with pytest.raises(ValidationError, match="train a Keras model in Keras") as info:
+        fit(net, np.zeros((2, 3, 1)), np.zeros(2, dtype=int), minibatch_size=2)
+    assert info.value.attr == "net"

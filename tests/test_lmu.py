@@ -272,6 +272,20 @@ def test_trainable_memory_refuses_another_dt(trainable, backend):
         pass
 
 
+@pytest.mark.usefixtures("restore_nengo_precision")
+def test_failed_dl_build_keeps_nengo_precision():
+    """A NengoDL build that raises inside `predict` leaves ``nengo.rc``'s float
+    precision as it was (NengoDL 3.6 alone leaves its own float32 there)."""
+    pytest.importorskip("nengo_dl")
+    nengo.rc.set("precision", "bits", "64")
+    net = SequenceClassifier(
+        2, units=4, order=3, theta=5.0, input_d=1, trainable=["A"], dt=1.0
+    )
+    with pytest.raises(ValidationError, match="was made for dt=1.0"):
+        predict(net, np.zeros((2, 3, 1)), dt=0.5)
+    assert nengo.rc.get("precision", "bits") == "64"
+
+
 @pytest.mark.parametrize("method", ["zoh", "euler"])
 def test_trainable_theta_memory(method):
     """With theta trainable, the untrained network is the LMU cell (Euler or ZOH)."""

@@ -117,15 +117,11 @@ def test_same_spikes_fully_spiking(memory_d):
         np.testing.assert_array_equal(a, d)
 
 
-@pytest.mark.parametrize(
-    "n", [20_000, pytest.param(100_000, marks=pytest.mark.slow)]
-)
-def test_tracking_does_not_grow(n):
+def test_tracking_does_not_grow():
     """Order 256, theta = 784 steps: the spiking memory's error against the ideal
-    memory over n steps of white noise (10^5 with --slow) stays within 25 % of its
-    error over the first 10^3 (numpy model, checked against the Nengo network over
-    300 steps)."""
-    order, theta = 256, 784.0
+    memory over 10^5 steps of white noise stays within 25 % of its error over the
+    first 10^3 (numpy model, checked against the Nengo network over 300 steps)."""
+    n, order, theta = 100_000, 256, 784.0
     A, B = legendre_zoh(theta, order)
     B = B[:, None]
     u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)

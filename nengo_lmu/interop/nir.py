@@ -16,7 +16,10 @@ Semantics mapped, and why:
   its membrane ``tau_mem dv/dt = -v + r I`` with ``tau_mem = tau_rc``, ``r = 1``,
   ``v_leak = 0``, threshold 1 and reset 0 is Nengo's LIF in its units (current = input
   to the membrane, voltage normalized to the threshold). NIR has no refractory period,
-  so the network's neurons must have ``tau_ref = 0``.
+  so the network's neurons must have ``tau_ref = 0``. Not mapped: Nengo's LIF stops
+  at voltage 0 (``min_voltage``) and integrates exactly; NIR's has no floor, and a
+  consumer steps it its own way (``tests/test_nir_consumer.py`` measures Norse's
+  forward-Euler run against Nengo's).
 - **Weights**: the encoders times gains (and 1 / radius) times the mapped matrices times
   the decoders, so the edges carry neuron-to-neuron weights. A NIR spike is a unit
   impulse; a Nengo spike has amplitude ``1 / dt`` for one step, the same integral, so
