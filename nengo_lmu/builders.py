@@ -523,7 +523,9 @@ def _fusable_lmu(model, lmu):
 
     return (
         _fusable_nodes(lmu)
-        and all(_plain_weights(conn, synapse(name)) for name, conn in connections.items())
+        and all(
+            _plain_weights(conn, synapse(name)) for name, conn in connections.items()
+        )
         and _isolated(
             model,
             lmu,

@@ -195,14 +195,15 @@ class SimLMUBuilder(OpBuilder):
         def dot(name, v):
             return tf.matmul(v, w[name], transpose_b=True)
 
+        def term(name, v, held):
+            """``W v`` (``b`` for v None), or ``held[name]``: what a synapse holds."""
+            if name in held:
+                return held[name]
+            return w[name][:, 0] if v is None else dot(name, v)
+
         def total(size, terms, held=()):
-            """Sum of the present terms ``W v`` (``b`` for v None; ``held[name]`` for
-            a term a synapse holds); zeros if none."""
-            values = [
-                held[name] if name in held else w[name][:, 0] if v is None else dot(name, v)
-                for name, v in terms
-                if name in w
-            ]
+            """Sum of the present terms (see ``term``); zeros if none."""
+            values = [term(name, v, held) for name, v in terms if name in w]
             if not values:
                 return tf.zeros((signals.minibatch_size, size), signals.dtype)
             return sum(values[1:], values[0])
