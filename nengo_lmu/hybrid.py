@@ -25,6 +25,7 @@ from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.spiking_memory import SignedIntegrateFire
 from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay
 
@@ -343,8 +344,8 @@ def finetune(
     stays fixed) to the weights upstream of it. This holds in the fused build and in
     the standard one (with a synapse or LIFRate units; see
     `.dl_builders.SpikeAwareRegularSpikingBuilder`). NengoDL trains other spiking
-    neurons (a spiking memory of LIF neurons) as their rate approximation: a warning
-    says so.
+    neurons (a memory of LIF neurons, ``memory=dict(...)``) as their rate
+    approximation: a warning says so.
 
     Parameters
     ----------
@@ -372,7 +373,7 @@ def finetune(
         type(ens.neuron_type).__name__
         for ens in spiking.all_ensembles
         if ens.neuron_type.spiking
-        and not isinstance(ens.neuron_type, nengo.RegularSpiking)
+        and not isinstance(ens.neuron_type, (nengo.RegularSpiking, SignedIntegrateFire))
     }
     if rate_trained:
         warnings.warn(

@@ -2,6 +2,8 @@
 float64 numpy model of its units (tests/reference.py), the reference simulator against
 NengoDL, and clear errors for settings that cannot work."""
 
+import warnings
+
 import nengo
 import nengo_dl
 import numpy as np
@@ -12,7 +14,7 @@ from nengo_lmu import LegendreDelay, LinearSystem
 from nengo_lmu.builders import SimLMU
 from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.convert import network_kwargs
-from nengo_lmu.hybrid import MEMORY_NETWORK, to_spiking
+from nengo_lmu.hybrid import MEMORY_NETWORK, finetune, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
 from nengo_lmu.spiking_memory import SpikingMemory
 from nengo_lmu.train import fit, predict
@@ -190,6 +192,18 @@ def test_finetune_gradients_reach_upstream_weights():
     for name in ("input_encoders", "hidden_encoders", "memory_encoders"):
         np.testing.assert_allclose(weights[name], ref_weights[name], atol=1e-9)
         assert np.abs(weights[name] - before[name]).max() > 1e-4, name
+
+
+def test_finetune_does_not_warn_about_rates():
+    """The spiking memory's units train spike-aware: finetune says nothing about a
+    rate approximation (it does for a memory of other spiking neurons)."""
+    net, _ = classifier()
+    x, y = sequences(4), np.arange(4) % 3
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*rate approximation")
+        finetune(
+            net, x, y, minibatch_size=4, progress_bar=False, memory="spiking", dt=1.0
+        )
 
 
 def test_any_order():
