@@ -1,7 +1,7 @@
 """Fully spiking LMU: spiking memory (`SpikingMemory`) and spiking hidden units.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/fully_spiking.py [--data DIR]
-[--part psmnist|curve|psdigits|all] [--n N] [--n-curve N]``.
+[--part psmnist|curve|finetune|psdigits|all] [--n N] [--n-curve N]``.
 
 psMNIST (``--part psmnist``): the paper's weights, no fine-tuning, the first ``--n``
 test images (paper preprocessing), in NengoDL:
@@ -18,10 +18,18 @@ test images (paper preprocessing), in NengoDL:
    units; first ``--n-curve`` test images): a table and
    ``benchmarks/results/fully_spiking_curve.png``.
 
+psMNIST after fine-tuning (``--part finetune``): the paper's weights converted fully
+spiking at ``delta_error = --finetune-error`` (a budget of about 2 memory spikes per
+dimension per step), before and after ``--finetune-epochs`` of spike-aware
+fine-tuning through the spiking memory and hidden units (`.hybrid.finetune`, NengoDL,
+fused) on the first ``--finetune-train`` images of the paper's training split, at
+``--finetune-learning-rate``; the rate network and both spiking networks on the first
+``--n-val`` validation images and the first ``--n`` test images.
+
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion
-(the default ``delta``) and the fully spiking network after ``--finetune-epochs`` of spike-aware fine-tuning
-through the spiking memory, on the test set.
+(the default ``delta``) and the fully spiking network after ``--finetune-epochs`` of
+spike-aware fine-tuning through the spiking memory, on the test set.
 """
 
 import argparse
@@ -50,12 +58,18 @@ ERRORS = (0.015, ERROR, 0.04, 0.06, 0.1)
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--data", default=None)
 parser.add_argument(
-    "--part", choices=("psmnist", "curve", "psdigits", "all"), default="all"
+    "--part",
+    choices=("psmnist", "curve", "finetune", "psdigits", "all"),
+    default="all",
 )
 parser.add_argument("--n", type=int, default=1000)
 parser.add_argument("--n-curve", type=int, default=300)
 parser.add_argument("--minibatch-size", type=int, default=250)
 parser.add_argument("--finetune-epochs", type=int, default=5)
+parser.add_argument("--finetune-error", type=float, default=0.06)
+parser.add_argument("--finetune-train", type=int, default=5000)
+parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
+parser.add_argument("--n-val", type=int, default=1000)
 args = parser.parse_args()
 
 
@@ -88,18 +102,18 @@ def describe(name, net, x, y):
 
 
 def paper_network():
-    """The paper's psMNIST model and its test images (paper preprocessing)."""
+    """The paper's psMNIST model and its data (paper preprocessing and split)."""
     directory = data_dir(args.data)
     data = psmnist("paper", directory)
     net = SequenceClassifier(
         **load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5"), seed=0
     )
-    return net, data.x_test, data.y_test.ravel()
+    return net, data
 
 
 def psmnist_part():
-    net, x, y = paper_network()
-    x, y = x[: args.n], y[: args.n]
+    net, data = paper_network()
+    x, y = data.x_test[: args.n], data.y_test.ravel()[: args.n]
     print(f"psMNIST, the paper's weights, no fine-tuning; first {len(x)} test images")
     describe("rate network", net, x, y)
     describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
@@ -112,8 +126,8 @@ def psmnist_part():
 
 
 def curve_part():
-    net, x, y = paper_network()
-    xc, yc = x[: args.n_curve], y[: args.n_curve]
+    net, data = paper_network()
+    xc, yc = data.x_test[: args.n_curve], data.y_test.ravel()[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
     rows = []
     for error in ERRORS:
@@ -138,6 +152,39 @@ def curve_part():
     RESULTS.mkdir(exist_ok=True)
     fig.savefig(RESULTS / "fully_spiking_curve.png", dpi=100, bbox_inches="tight")
     print(f"plot written to {RESULTS / 'fully_spiking_curve.png'}")
+
+
+def finetune_part():
+    net, data = paper_network()
+    conversion = dict(memory="spiking", delta_error=args.finetune_error)
+    sets = (
+        ("validation", data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]),
+        ("test", data.x_test[: args.n], data.y_test.ravel()[: args.n]),
+    )
+    print(
+        f"\npsMNIST, the paper's weights, fully spiking at delta_error "
+        f"{args.finetune_error}; spike-aware fine-tuning: {args.finetune_epochs} "
+        f"epochs on the first {args.finetune_train} training images, learning rate "
+        f"{args.finetune_learning_rate}"
+    )
+    t0 = time.perf_counter()
+    tuned, _ = finetune(
+        net,
+        data.x_train[: args.finetune_train],
+        data.y_train.ravel()[: args.finetune_train],
+        epochs=args.finetune_epochs,
+        learning_rate=args.finetune_learning_rate,
+        minibatch_size=100,
+        progress_bar=False,
+        **conversion,
+    )
+    print(f"fine-tuning took {time.perf_counter() - t0:.0f} s")
+    for name, x, y in sets:
+        print(f"first {len(x)} {name} images")
+        describe("rate network", net, x, y)
+        for when, rate in (("before", net), ("after", tuned)):
+            spiking = to_spiking(rate, **conversion)
+            describe(f"fully spiking, {when} fine-tuning", spiking, x, y)
 
 
 def psdigits_part():
@@ -181,5 +228,7 @@ if args.part in ("psmnist", "all"):
     psmnist_part()
 if args.part in ("curve", "all"):
     curve_part()
+if args.part in ("finetune", "all"):
+    finetune_part()
 if args.part in ("psdigits", "all"):
     psdigits_part()
