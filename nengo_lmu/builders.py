@@ -30,6 +30,7 @@ from nengo_lmu import compat
 from nengo_lmu.lmu import LMU, Dense
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
 from nengo_lmu.networks import DelayNetwork
+from nengo_lmu.spiking_memory import INTEGRATE, SignedIntegrateFire, SpikingMemory
 from nengo_lmu.systems import LinearSystem
 
 
@@ -111,6 +112,42 @@ def _fused_type(neuron_type):
     return type(neuron_type) in FUSED_NEURON_TYPES
 
 
+class MemoryUnits:
+    """The units of an LMU's `.SpikingMemory` as `SimLMU` steps them.
+
+    Parameters
+    ----------
+    model : nengo.builder.Model
+        The model the memory was built in.
+    memory : SpikingMemory
+        The memory.
+    encoders : bool
+        True if the LMU reads the memory's last state into ``u`` (``memory_encoders``).
+
+    Attributes
+    ----------
+    spikes : Signal
+        The units' output ``alpha n`` (set; what probes of the units read).
+    states : list of Signal
+        The units' voltage, the state ``(A - I) s`` of the recurrent `.INTEGRATE`
+        synapse and, with ``encoders``, that of the synapse reading ``e_m s``
+        (updated).
+    gain, amplitude : (n,) ndarray
+        The units' gains and their `.SignedIntegrateFire` amplitudes.
+    """
+
+    def __init__(self, model, memory, encoders):
+        n, d = memory.n_neurons, memory.input.size_in
+        self.spikes = model.sig[memory.neurons]["out"]
+        self.states = [
+            model.sig[memory.neurons]["voltage"],
+            Signal(shape=n, name=f"{memory}.recurrent"),
+        ] + ([Signal(shape=d, name=f"{memory}.encoded")] if encoders else [])
+        self.gain = np.asarray(model.params[memory.ensemble].gain)
+        amplitude = memory.ensemble.neuron_type.amplitude
+        self.amplitude = np.broadcast_to(amplitude, (n,)).astype(np.float64)
+
+
 class SimLMU(Operator):
     """One step of an `.LMU` cell as a single operator (built by NengoDL only).
 
@@ -130,13 +167,27 @@ class SimLMU(Operator):
     straight-through estimator), so training sees the spikes in the forward pass and
     the rate's gradient: spike-aware training.
 
+    For a `.SpikingMemory` (``memory_units``), ``m`` is the state ``s``: the sum of the
+    units' outputs ``o`` (``alpha = amplitude / dt`` per spike, per unit). As the
+    standard build orders it, the synapses `.INTEGRATE` hold ``r = (A - I) s`` and
+    ``r_e = e_m s`` of the last step, and with the weights ``"units_input"`` (``B``)
+    and ``"units_recurrent"`` (``A - I``) and the units' gains ``g``::
+
+        u = e_x x + e_h h + r_e + b_u
+        v = v + dt (g B u + g r);  n = floor(v);  v -= n;  o = alpha n
+        m = m + o;  r = r + (A - I) o;  r_e = r_e + e_m o
+
+    then ``h`` from ``m`` as above; ``floor`` is straight-through in training too, as
+    `.dl_builders.SignedIntegrateFireBuilder` trains the units.
+
     Parameters
     ----------
     x : Signal
         The LMU's input (read).
     weights : dict
         The weight signal of each of the LMU's connections, by name (read),
-        including ``"A"`` and ``"B"`` or ``"theta"`` when those are trainable. A
+        including ``"A"`` and ``"B"`` or ``"theta"`` when those are trainable, and
+        ``"units_input"`` and ``"units_recurrent"`` of a `.SpikingMemory`. A
         scalar signal (as ``freeze_params`` writes a 1 x 1 weight) is allowed only
         for a 1 x 1 weight (see ``_plain_weights``).
     weight_shapes : dict
@@ -157,7 +208,9 @@ class SimLMU(Operator):
     memory_process : LinearSystemState or None
         The memory node's process (its system gives ``A`` and ``B``; a
         `.LegendreMemory` with a theta input for a trainable theta), or None when the
-        memory is built from connections.
+        memory is built from connections or is a `.SpikingMemory`.
+    memory_units : MemoryUnits or None
+        The units of a `.SpikingMemory` (their spikes set, their states updated).
     tag : str, optional
         A label for debugging.
     """
@@ -175,6 +228,7 @@ class SimLMU(Operator):
         memory_process,
         dt,
         voltage=None,
+        memory_units=None,
         tag=None,
     ):
         super().__init__(tag=tag)
@@ -184,10 +238,14 @@ class SimLMU(Operator):
         self.memory_d = memory_d
         self.neuron_type = neuron_type
         self.memory_process = memory_process
-        self.sets = [output]
+        self.memory_units = memory_units
+        self.sets = [output] + ([] if memory_units is None else [memory_units.spikes])
         self.incs = []
         self.reads = [x] + list(weights.values())
         self.updates = [memory, hidden] + ([] if voltage is None else [voltage])
+        self._n_cell_states = len(self.updates)
+        if memory_units is not None:
+            self.updates += memory_units.states
 
     @property
     def x(self):
@@ -212,7 +270,17 @@ class SimLMU(Operator):
     @property
     def voltage(self):
         """The state of spiking hidden units, or None."""
-        return self.updates[2] if len(self.updates) > 2 else None
+        return self.updates[2] if self._n_cell_states > 2 else None
+
+    @property
+    def spikes(self):
+        """The output of a spiking memory's units, or None."""
+        return self.sets[1] if len(self.sets) > 1 else None
+
+    @property
+    def unit_states(self):
+        """The states of a spiking memory's units (see `MemoryUnits`), or []."""
+        return self.updates[self._n_cell_states :]
 
 
 def _in_nengo_dl(model):
@@ -266,20 +334,21 @@ def _plain_weights(conn, synapse):
     )
 
 
-def _isolated(model, net, objects):
+def _isolated(model, net, objects, probed=()):
     """True if ``net`` holds just ``objects``, and the rest of ``model`` connects to
     them only into ``net.input`` and from ``net.input`` and ``net.output``, and probes
-    only the outputs of those."""
+    only the outputs of those and of ``probed`` (the neurons of ensembles in
+    ``objects``, which nothing else may connect to)."""
     if set(net.all_objects) != set(objects):
         return False
-    inside = set(objects) | {net.output}
+    inside = set(objects) | {net.output} | set(probed)
     readable = {net.input, net.output}
     for conn in set(model.toplevel.all_connections) - set(objects):
         if conn.pre_obj in inside - readable or conn.post_obj in inside - {net.input}:
             return False
     return all(
-        probe.target not in inside
-        or (probe.target in readable and probe.attr == "output")
+        probe.obj not in inside
+        or (probe.obj in readable | set(probed) and probe.attr == "output")
         for probe in model.toplevel.all_probes
     )
 
@@ -307,11 +376,11 @@ def _network_path(top, net):
     return []
 
 
-def _bias_trainable(model, lmu):
-    """The trainable setting of the hidden neurons' bias (True, False, or None: not
-    set, so trainable), resolved as NengoDL resolves it: the innermost network config
-    that sets it for the neurons, else for the ensemble."""
-    configs = [net.config for net in _network_path(model.toplevel, lmu)]
+def _bias_trainable(model, net, ens):
+    """The trainable setting of the bias of ``ens`` in ``net`` (True, False, or None:
+    not set, so trainable), resolved as NengoDL resolves it: the innermost network
+    config that sets it for the neurons, else for the ensemble."""
+    configs = [sub.config for sub in _network_path(model.toplevel, net)]
 
     def setting(obj):
         value = None
@@ -323,8 +392,8 @@ def _bias_trainable(model, lmu):
             value = value if here is None else here
         return value
 
-    neurons = setting(lmu.hidden.neurons)
-    return setting(lmu.hidden) if neurons is None else neurons
+    neurons = setting(ens.neurons)
+    return setting(ens) if neurons is None else neurons
 
 
 def _fusable_ensemble(model, lmu):
@@ -339,16 +408,31 @@ def _fusable_ensemble(model, lmu):
         and ens.noise is None
         and np.all(built.gain == 1)
         and np.all(built.bias == 0)
-        and _bias_trainable(model, lmu) is False
+        and _bias_trainable(model, lmu, ens) is False
+    )
+
+
+def _integrator(node):
+    """True if ``node`` sums its input: a `.LinearSystemState` of the discrete
+    ``x[t] = x[t-1] + u[t]`` (as `.SpikingMemory.output`)."""
+    system = getattr(node.output, "system", None)
+    return (
+        type(node) is nengo.Node
+        and type(node.output) is LinearSystemState
+        and not system.analog
+        and np.array_equal(system.A, [[1.0]])
+        and np.array_equal(system.B, [[1.0]])
     )
 
 
 def _fusable_nodes(lmu):
     """True if the LMU's nodes compute what `.SimLMU` assumes: passthrough nodes, a
     constant 1, and a memory node stepping a `.LinearSystemState` (a passthrough
-    when A and B are connections)."""
+    when A and B are connections, an integrator for a `.SpikingMemory`)."""
     memory = lmu.memory
-    if "A" in lmu.weight_connections:
+    if hasattr(lmu, "spiking_memory"):
+        memory_fusable = _integrator(memory)
+    elif "A" in lmu.weight_connections:
         memory_fusable = _passthrough(memory)
     else:
         memory_fusable = type(memory) is nengo.Node and type(memory.output) in (
@@ -369,8 +453,47 @@ def _fusable_nodes(lmu):
     )
 
 
+def _spiking_memory_objects(model, memory):
+    """The objects of a `.SpikingMemory` if `.SimLMU` computes them (see
+    `build_lmu`), else None."""
+    ens = memory.ensemble
+    connections = [
+        memory.input_connection,
+        memory.recurrent_connection,
+        memory.output_connection,
+    ]
+    out = memory.output_connection
+    fusable = (
+        type(memory) is SpikingMemory
+        and type(ens) is nengo.Ensemble
+        and type(ens.neuron_type) is SignedIntegrateFire
+        and ens.noise is None
+        and np.all(model.params[ens].bias == 0)
+        and _bias_trainable(model, memory, ens) is False
+        and _plain_weights(memory.input_connection, None)
+        and _plain_weights(memory.recurrent_connection, INTEGRATE)
+        and type(out.transform) is nengo.transforms.NoTransform
+        and out.synapse is None
+        and out.function is None
+        and not out.learning_rule_type
+    )
+    return [memory, ens] + connections if fusable else None
+
+
 DELAYED = ("hidden_encoders", "memory_encoders", "hidden_kernel", "A")
-"""The `.LMU` connections made with ``synapse=0`` (the others have none)."""
+"""The `.LMU` connections made with ``synapse=0`` (the others have none), except
+``memory_encoders`` with a `.SpikingMemory` (`.INTEGRATE` on its units)."""
+
+
+def _fused_weights(lmu):
+    """``{name: connection}`` of the weights `.SimLMU` reads: the LMU's, and those
+    into the units of a `.SpikingMemory` (``units_input``: ``B``,
+    ``units_recurrent``: ``A - I``)."""
+    weights = dict(lmu.weight_connections)
+    if hasattr(lmu, "spiking_memory"):
+        weights["units_input"] = lmu.spiking_memory.input_connection
+        weights["units_recurrent"] = lmu.spiking_memory.recurrent_connection
+    return weights
 
 
 def _fusable_lmu(model, lmu):
@@ -378,6 +501,11 @@ def _fusable_lmu(model, lmu):
     ``model``) compute (see `build_lmu`)."""
     if isinstance(lmu.hidden, nengo.Ensemble) and not _fusable_ensemble(model, lmu):
         return False
+    memory, memory_objects = getattr(lmu, "spiking_memory", None), []
+    if memory is not None:
+        memory_objects = _spiking_memory_objects(model, memory)
+        if memory_objects is None:
+            return False
     nodes = {
         obj
         for obj in (
@@ -387,13 +515,23 @@ def _fusable_lmu(model, lmu):
         if isinstance(obj, (nengo.Node, nengo.Ensemble))  # not views of them
     }
     connections = lmu.weight_connections
+
+    def synapse(name):
+        if name == "memory_encoders" and memory is not None:
+            return INTEGRATE
+        return nengo.Lowpass(0) if name in DELAYED else None
+
     return (
         _fusable_nodes(lmu)
         and all(
-            _plain_weights(conn, nengo.Lowpass(0) if name in DELAYED else None)
-            for name, conn in connections.items()
+            _plain_weights(conn, synapse(name)) for name, conn in connections.items()
         )
-        and _isolated(model, lmu, list(nodes) + list(connections.values()))
+        and _isolated(
+            model,
+            lmu,
+            list(nodes) + list(connections.values()) + memory_objects,
+            probed=[] if memory is None else [memory.neurons],
+        )
     )
 
 
@@ -414,20 +552,33 @@ def build_lmu(model, lmu, progress=None):
       `nengo.RegularSpiking` of one, with unit gain and zero bias, a bias NengoDL does
       not train (the ensemble and its neurons are not trainable), and no noise; or a
       passthrough node;
+    - with a `.SpikingMemory`: its units `.SignedIntegrateFire` (any amplitude,
+      gains per unit and initial voltages; `.SimLMU` takes both per unit), with zero
+      bias NengoDL does not train and no noise; its connections into the units with
+      a `nengo.Dense` transform of their full shape (any value) and their synapses
+      (none for ``B``, `.INTEGRATE` for ``A - I`` and for ``memory_encoders``); the
+      units' output passed unchanged into its output node, an integrator
+      (`.LinearSystemState` of ``x[t] = x[t-1] + u[t]``); probes may read the units'
+      output (their spikes, as `.hybrid.to_spiking`'s ``memory_probe`` does), nothing
+      else connects to them;
     - connections with a `nengo.Dense` transform of their full shape (a scalar only on
       a 1 x 1 connection, as ``freeze_params`` writes one), any value, trainable or
       not; their original synapse; no function and no learning rule;
     - passthrough nodes, a constant-1 node, and the memory node's process a
-      `.LegendreMemory` or `.LinearSystemState` (any system);
+      `.LegendreMemory` or `.LinearSystemState` (any system), or the passthrough of
+      trained A and B;
     - nothing outside connects to them except into ``input`` and from ``input`` and
       ``output``, and probes read only those outputs.
 
     Seeds, labels and the ensemble's encoders, intercepts and max rates do not
     matter. Anything else (e.g. LIF neurons, a TensorFlow function as the hidden
     layer, noise, a scalar or sparse transform meaning ``c I``, a filtered
-    connection, objects added inside) keeps the standard build. Regular-spiking units
-    give the same outputs, and train spike-aware, in both builds (see `.SimLMU` and
-    `.dl_builders.SpikeAwareRegularSpikingBuilder`).
+    connection, objects added inside, a bias or another type for the memory units, a
+    connection from them) keeps the standard build. Regular-spiking and memory units
+    give the same spikes, and train spike-aware, in both builds (see `.SimLMU`,
+    `.dl_builders.SpikeAwareRegularSpikingBuilder` and
+    `.dl_builders.SignedIntegrateFireBuilder`; in float64 exactly, in float32 up to
+    the rounding of matrix products, which spikes can amplify).
 
     The weights stay the connections' own (trainable) signals, so training,
     ``sim.data``, ``get_nengo_params`` and ``freeze_params`` work as for the standard
@@ -441,22 +592,29 @@ def build_lmu(model, lmu, progress=None):
     n_ops = len(model.operators)
     build_network(model, lmu, progress)
     if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):
+        weights = _fused_weights(lmu)
+        memory = getattr(lmu, "spiking_memory", None)
         _fuse(
             model,
             lmu,
             n_ops,
             SimLMU(
                 model.sig[lmu.input]["in"],
-                {n: model.sig[c]["weights"] for n, c in lmu.weight_connections.items()},
-                {n: (c.size_out, c.size_in) for n, c in lmu.weight_connections.items()},
+                {n: model.sig[c]["weights"] for n, c in weights.items()},
+                {n: (c.size_out, c.size_in) for n, c in weights.items()},
                 Signal(shape=lmu.memory.size_out, name=f"{lmu}.m"),
                 Signal(shape=lmu.output.size_in, name=f"{lmu}.h"),
                 lmu.memory_input.size_in,
                 model.sig[lmu.output]["out"],
                 getattr(lmu.hidden, "neuron_type", None),
-                lmu.memory.output,
+                None if memory is not None else lmu.memory.output,
                 model.dt,
                 voltage=model.sig[lmu.output].get("voltage"),
+                memory_units=None
+                if memory is None
+                else MemoryUnits(
+                    model, memory, "memory_encoders" in lmu.weight_connections
+                ),
                 tag=str(lmu),
             ),
         )

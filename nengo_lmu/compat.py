@@ -102,6 +102,19 @@ def check_nengo_dl_stack(versions=None):
 HAS_NENGO_DL = check_nengo_dl_stack()
 
 
+def configure_trainable(net, obj, trainable):
+    """Mark ``obj`` of ``net`` as (not) trainable in NengoDL; a no-op without
+    NengoDL."""
+    if HAS_NENGO_DL:
+        import nengo  # pylint: disable=import-outside-toplevel
+        import nengo_dl  # pylint: disable=import-outside-toplevel
+
+        if not hasattr(net.config[nengo.Connection], "trainable"):
+            with net:
+                nengo_dl.configure_settings(trainable=None)
+        net.config[obj].trainable = trainable
+
+
 class InternalsError(RuntimeError):
     """A private internal of Nengo, NengoDL or Keras used by nengo_lmu has moved."""
 

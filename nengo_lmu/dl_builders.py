@@ -165,6 +165,12 @@ class SimLMUBuilder(OpBuilder):
             self.dt = tf.constant(op.dt, dtype=signals.dtype)
         self.activation = ACTIVATIONS[type(self.neuron_type)]
         self.memory_d = op.memory_d
+        self.unit_states = [signals[sig] for sig in op.unit_states]
+        if op.memory_units is not None:  # a spiking memory
+            self.spikes = signals[op.spikes]
+            self.gain = tf.constant(op.memory_units.gain, dtype=signals.dtype)
+            amplitude = tf.constant(op.memory_units.amplitude, dtype=signals.dtype)
+            self.alpha = amplitude / signals.dt  # as NengoDL's neuron builders
         if "theta" in op.weights:  # discretized at the trained dt / theta per run
             del self.weights["theta"]
             self.order = op.memory_process.order
@@ -185,17 +191,20 @@ class SimLMUBuilder(OpBuilder):
             for name, sig in self.weights.items()
         }
         x, m, h = (signals.gather(s) for s in (self.x, self.memory, self.hidden))
+        units = [signals.gather(s) for s in self.unit_states]
 
         def dot(name, v):
             return tf.matmul(v, w[name], transpose_b=True)
 
-        def total(size, terms):
-            """Sum of the present terms ``W v`` (``b`` for v None); zeros if none."""
-            values = [
-                w[name][:, 0] if v is None else dot(name, v)
-                for name, v in terms
-                if name in w
-            ]
+        def term(name, v, held):
+            """``W v`` (``b`` for v None), or ``held[name]``: what a synapse holds."""
+            if name in held:
+                return held[name]
+            return w[name][:, 0] if v is None else dot(name, v)
+
+        def total(size, terms, held=()):
+            """Sum of the present terms (see ``term``); zeros if none."""
+            values = [term(name, v, held) for name, v in terms if name in w]
             if not values:
                 return tf.zeros((signals.minibatch_size, size), signals.dtype)
             return sum(values[1:], values[0])
@@ -208,8 +217,11 @@ class SimLMUBuilder(OpBuilder):
                 ("memory_encoders", m),
                 ("memory_bias", None),
             ],
+            held={"memory_encoders": units[2]} if len(units) > 2 else {},
         )
-        if "A" in w:
+        if units:
+            m = self.step_units(signals, dot, u, m, units)
+        elif "A" in w:
             m = dot("A", m) + dot("B", u)
         else:  # each of the memory_d rows of m steps with the process' A and B
             m = tf.reshape(
@@ -237,6 +249,21 @@ class SimLMUBuilder(OpBuilder):
         signals.scatter(self.memory, m)
         signals.scatter(self.hidden, h)
         signals.scatter(self.output, h)
+
+    def step_units(self, signals, dot, u, s, states):
+        """Step the units of a spiking memory (see `.SimLMU`): scatter their spikes
+        and states, and return the new state ``s``."""
+        v, r, *r_e = states
+        v = v + (self.gain * dot("units_input", u) + self.gain * r) * signals.dt
+        n = floor_straight_through(v)
+        o = n * self.alpha
+        new = [v - n, r + dot("units_recurrent", o)]
+        if r_e:
+            new.append(r_e[0] + dot("memory_encoders", o))
+        for sig, value in zip(self.unit_states, new):
+            signals.scatter(sig, value)
+        signals.scatter(self.spikes, o)
+        return s + o
 
 
 @Builder.register(SimDense)

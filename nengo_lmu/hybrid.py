@@ -26,7 +26,7 @@ from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.realizations import IdealMemory
-from nengo_lmu.spiking_memory import ERROR, budget_delta
+from nengo_lmu.spiking_memory import ERROR, SignedIntegrateFire, budget_delta
 from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay
 
@@ -393,11 +393,12 @@ def finetune(
     regular-spiking hidden units in the forward pass and the gradient of their rates
     in the backward pass (straight-through, as in Voelker, Rasmussen & Eliasmith 2020,
     "A Spike in Performance"), so the weights adapt to the quantization of the
-    spiking units. This holds in the fused build and in the standard one (with a
-    synapse, LIFRate units or a spiking memory; see
+    spiking units, and through a spiking memory (`.SpikingMemory`, whose own system
+    stays fixed) to the weights upstream of it. This holds in the fused build and in
+    the standard one (with a synapse or LIFRate units; see
     `.dl_builders.SpikeAwareRegularSpikingBuilder`). NengoDL trains other spiking
-    neurons (a spiking memory of LIF neurons) as their rate approximation: a warning
-    says so.
+    neurons (a memory of LIF neurons, ``memory=dict(...)``) as their rate
+    approximation: a warning says so.
 
     Parameters
     ----------
@@ -425,7 +426,7 @@ def finetune(
         type(ens.neuron_type).__name__
         for ens in spiking.all_ensembles
         if ens.neuron_type.spiking
-        and not isinstance(ens.neuron_type, nengo.RegularSpiking)
+        and not isinstance(ens.neuron_type, (nengo.RegularSpiking, SignedIntegrateFire))
     }
     if rate_trained:
         warnings.warn(

@@ -6,6 +6,7 @@ from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
 
 from nengo_lmu import compat
+from nengo_lmu.compat import configure_trainable
 from nengo_lmu.memory import LegendreMemory, LinearSystemState, discrete_system
 from nengo_lmu.realizations import memory_realization
 from nengo_lmu.systems import LinearSystem
@@ -32,17 +33,6 @@ def _transform(name, init, shape):
             attr=name,
         )
     return nengo.Dense(shape, init=init)
-
-
-def configure_trainable(net, obj, trainable):
-    """Mark ``obj`` as (not) trainable in NengoDL; a no-op without NengoDL."""
-    if compat.HAS_NENGO_DL:
-        import nengo_dl  # pylint: disable=import-outside-toplevel
-
-        if not hasattr(net.config[nengo.Connection], "trainable"):
-            with net:
-                nengo_dl.configure_settings(trainable=None)
-        net.config[obj].trainable = trainable
 
 
 WIRING = {  # weight name: (pre, post, synapse); "memory" is read by the realization

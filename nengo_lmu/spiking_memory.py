@@ -44,6 +44,7 @@ from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
 from nengo.params import NdarrayParam, NumberParam
 
+from nengo_lmu.compat import configure_trainable
 from nengo_lmu.memory import LinearSystemState
 from nengo_lmu.systems import LinearSystem
 
@@ -154,6 +155,10 @@ class SpikingMemory(nengo.Network):
         The state ``s`` (n) at this step: the spikes summed up to this step, the
         synaptic state of a reader of the spikes (a node, since Nengo delays what
         passes through a synapse by one step).
+    input_connection, recurrent_connection, output_connection : nengo.Connection
+        ``u`` to the units (``B``), the units to themselves (``A - I``, through
+        `INTEGRATE`) and the units to `output`. NengoDL does not train them, nor the
+        units' bias: the memory steps a fixed system.
     """
 
     delta = PositiveParam("delta", readonly=True)
@@ -203,8 +208,10 @@ class SpikingMemory(nengo.Network):
                 label="memory units",
             )
             self.neurons = self.ensemble.neurons
-            nengo.Connection(self.input, self.neurons, transform=B, synapse=None)
-            nengo.Connection(
+            self.input_connection = nengo.Connection(
+                self.input, self.neurons, transform=B, synapse=None
+            )
+            self.recurrent_connection = nengo.Connection(
                 self.neurons,
                 self.neurons,
                 transform=A - np.eye(n),
@@ -214,7 +221,11 @@ class SpikingMemory(nengo.Network):
             self.output = nengo.Node(
                 LinearSystemState(integrator, size_in=n), label="m"
             )
-            nengo.Connection(self.neurons, self.output, synapse=None)
+            self.output_connection = nengo.Connection(
+                self.neurons, self.output, synapse=None
+            )
+        for obj in (self.ensemble, self.input_connection, self.recurrent_connection):
+            configure_trainable(self, obj, False)  # a fixed system (see `.LMU`)
 
     def read(self, delayed):
         """``(pre, synapse)`` of a connection reading the state: at this step, or at

@@ -85,11 +85,12 @@ def loss_weights(shape):
     return np.random.RandomState(9).randn(*shape)
 
 
-def outputs_and_gradients(net, stim, x, fused=True):
+def outputs_and_gradients(net, stim, x, fused=True, every_probe=False):
     """The first probe's data for the input x (n, steps, d) fed to ``stim``, in NengoDL
     with ``dt = 1``, and the gradients of ``sum(data * loss_weights)`` with respect to
     each connection's weights (by connection), with the LMU and Dense layers fused or
-    not; also the types of the operators in the plan."""
+    not; also the types of the operators in the plan. With ``every_probe``, the data
+    of every probe (a list, the first probe's first)."""
     import nengo_dl  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
@@ -102,7 +103,8 @@ def outputs_and_gradients(net, stim, x, fused=True):
         conns = [c for c in net.all_connections if sim.data[c].weights is not None]
         inputs = keras_inputs(sim, {stim: x})  # all input nodes, and n_steps
         with tf.GradientTape() as tape:
-            out = sim.keras_model(inputs)[0]
+            outs = sim.keras_model(inputs)
+            out = outs[0]
             loss = tf.reduce_sum(out * loss_weights(out.shape))
         variables = sim.keras_model.trainable_weights
         grads = tape.gradient(loss, variables)
@@ -112,7 +114,8 @@ def outputs_and_gradients(net, stim, x, fused=True):
             if grad is not None:
                 var.assign_sub(grad)
         gradients = {c: w - sim.data[c].weights for w, c in zip(before, conns)}
-    return out.numpy(), gradients, op_types
+    data = [o.numpy() for o in outs] if every_probe else out.numpy()
+    return data, gradients, op_types
 
 
 def spiking_memory_cell(x, w, A, B, delta, f=np.tanh):

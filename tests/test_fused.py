@@ -1,4 +1,5 @@
-"""The fused NengoDL builds of `LMU` and `Dense` against their standard builds."""
+"""The fused NengoDL builds of `LMU` (also with a spiking memory) and `Dense` against
+their standard builds."""
 
 import nengo
 import nengo_dl
@@ -6,12 +7,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nengo_lmu import LMU, Dense, LegendreDelay, LegendreMemory
+from nengo_lmu import LMU, Dense, LegendreDelay, LegendreMemory, LinearSystem
 from nengo_lmu.builders import SimDense, SimLMU
 from nengo_lmu.compat import planned_operator_types
+from nengo_lmu.hybrid import spiking_neurons
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.memory import LinearSystemState
+from nengo_lmu.spiking_memory import SignedIntegrateFire
 from nengo_lmu.train import predict
-from reference import outputs_and_gradients, random_weights
+from reference import legendre_zoh, outputs_and_gradients, random_weights
 
 
 def lmu_network(lmu_kwargs, input_d, with_readout=False):
@@ -365,3 +369,154 @@ def test_freeze_params_and_reference_simulator():
     assert np.allclose(predict(net, x, backend="nengo"), scores, atol=1e-5)
     net.lmu.fused = net.readout.fused = False
     assert np.allclose(predict(net, x, minibatch_size=4), scores, atol=1e-5)
+
+
+def spiking_memory_network(memory_d=1, spiking_hidden=True, whole_system=False, **kw):
+    """stim -> an LMU with a spiking memory (float64); probes its output (first) and
+    the memory's units."""
+    rng = np.random.RandomState(10)
+    units, order = 4, 3
+    kwargs = dict(units=units, order=order, theta=5.0, input_d=2, memory_d=memory_d)
+    kwargs.update(random_weights(rng, units, order, 2, memory_d), **kw)
+    if whole_system:  # a discrete system of the whole memory, as after training A, B
+        n = memory_d * order
+        A, B = np.kron(np.eye(memory_d), legendre_zoh(5.0, order)[0]), rng.randn(n, 2)
+        A += rng.uniform(-0.03, 0.03, size=A.shape)  # couples the memory signals
+        kwargs["memory_system"] = LinearSystem(
+            A, 0.3 * B, np.eye(n), np.zeros((n, 2)), False, 1.0
+        )
+    if spiking_hidden:
+        kwargs["hidden_neurons"] = spiking_neurons(nengo.Tanh(tau_ref=1), 1.0)
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(dtype="float64")
+        stim = nengo.Node(np.zeros(2))
+        lmu = LMU(spiking_memory=dict(delta=0.03), dt=1.0, **kwargs)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.output)
+        nengo.Probe(lmu.spiking_memory.neurons)
+    return net, stim, probe
+
+
+SPIKING_MEMORY_CONFIGS = {
+    "spiking hidden, hidden and memory to memory": dict(),
+    "rate hidden, memory_d 2": dict(memory_d=2, spiking_hidden=False),
+    "no memory encoders, memory_d 2": dict(memory_d=2, memory_encoders=None),
+    "whole-memory system, memory_d 2": dict(memory_d=2, whole_system=True),
+}
+
+
+def assert_spiking_fused_equals_standard(net, stim, x):
+    """The same memory spikes and outputs (float64; spiking hidden units give the same
+    spikes, rate ones their rates up to rounding), and equal gradients, fused or
+    not; returns the gradients by connection."""
+    outs, grads, op_types = outputs_and_gradients(net, stim, x, every_probe=True)
+    refs, ref_grads, ref_op_types = outputs_and_gradients(
+        net, stim, x, fused=False, every_probe=True
+    )
+    assert SimLMU in op_types and SimLMU not in ref_op_types
+    for out, ref in zip(outs, refs):
+        assert np.abs(ref).sum() > 0  # the units fire
+        np.testing.assert_allclose(out, ref, atol=1e-12, rtol=0)  # rate h: rounding
+    np.testing.assert_array_equal(outs[-1], refs[-1])  # the same memory spikes
+    for conn, ref_grad in ref_grads.items():
+        scale = max(np.abs(ref_grad).max(), 1.0)
+        np.testing.assert_allclose(grads[conn], ref_grad, atol=1e-10 * scale, rtol=0)
+    return ref_grads
+
+
+@pytest.mark.parametrize("name", list(SPIKING_MEMORY_CONFIGS))
+def test_fused_spiking_memory_matches_standard(name):
+    """An LMU with a SpikingMemory fuses, with the standard build's spikes (hidden
+    and memory units) and outputs, and its gradients, which reach the weights
+    upstream of the memory through the units' straight-through floor."""
+    net, stim, _ = spiking_memory_network(**SPIKING_MEMORY_CONFIGS[name])
+    x = np.random.RandomState(11).uniform(-1, 1, size=(3, 15, 2))
+    grads = assert_spiking_fused_equals_standard(net, stim, x)
+    lmu = find_lmu(net)
+    for name in ("input_encoders", "hidden_encoders", "memory_bias"):
+        assert np.abs(grads[lmu.weight_connections[name]]).max() > 1e-6, name
+
+
+def per_unit_gains(memory):
+    memory.ensemble.gain = np.linspace(20.0, 40.0, memory.n_neurons)
+
+
+SUPPORTED_MEMORY_CHANGES = {  # inside the SpikingMemory (see builders.build_lmu)
+    "per-unit gains": per_unit_gains,
+    "new recurrent weights": lambda memory: setattr(
+        memory.recurrent_connection,
+        "transform",
+        np.random.RandomState(12).uniform(-0.1, 0.1, size=(3, 3)),
+    ),
+    "initial voltages": lambda memory: setattr(
+        memory.ensemble,
+        "neuron_type",
+        SignedIntegrateFire(0.03, initial_state={"voltage": nengo.dists.Uniform(0, 1)}),
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(SUPPORTED_MEMORY_CHANGES))
+def test_supported_memory_changes_stay_fused(change):
+    net, stim, _ = spiking_memory_network()
+    SUPPORTED_MEMORY_CHANGES[change](find_lmu(net).spiking_memory)
+    x = np.random.RandomState(13).uniform(-1, 1, size=(2, 12, 2))
+    assert_spiking_fused_equals_standard(net, stim, x)
+
+
+class OtherUnits(SignedIntegrateFire):
+    """The same units under another type (not on the allow-list)."""
+
+
+def inside_memory(memory, net):
+    with memory:
+        nengo.Node(size_in=1)
+
+
+def read_memory_units(memory, net):
+    with net:
+        nengo.Connection(memory.neurons, nengo.Node(size_in=3), synapse=None)
+
+
+def train_memory_bias(memory, net):
+    memory.config[memory.ensemble].trainable = True
+
+
+REFUSED_MEMORY_CHANGES = {
+    "another unit type": lambda memory, net: setattr(
+        memory.ensemble, "neuron_type", OtherUnits(amplitude=0.03)
+    ),
+    "bias on the units": lambda memory, net: setattr(
+        memory.ensemble, "bias", nengo.dists.Choice([0.2])
+    ),
+    "train the units' bias": train_memory_bias,
+    "noise on the units": lambda memory, net: setattr(
+        memory.ensemble, "noise", nengo.processes.WhiteNoise(seed=1)
+    ),
+    "filter the recurrence": lambda memory, net: setattr(
+        memory.recurrent_connection, "synapse", nengo.Lowpass(2.0)
+    ),
+    "a leaky state node": lambda memory, net: setattr(
+        memory.output,
+        "output",
+        LinearSystemState(LinearSystem([[0.9]], [[1]], [[1]], 0, False, 1.0), 3),
+    ),
+    "an object inside": inside_memory,
+    "a connection from the units": read_memory_units,
+    "probe the voltages": lambda memory, net: nengo.Probe(memory.neurons, "voltage"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:.*OtherUnits'> does not have a native")
+@pytest.mark.parametrize("change", list(REFUSED_MEMORY_CHANGES))
+def test_other_memory_changes_fall_back(change):
+    """Changes to the SpikingMemory off the allow-list keep the standard build."""
+    net, stim, _ = spiking_memory_network()
+    with net:
+        REFUSED_MEMORY_CHANGES[change](find_lmu(net).spiking_memory, net)
+    x = np.random.RandomState(13).uniform(-1, 1, size=(2, 12, 2))
+    out, _, op_types = outputs_and_gradients(net, stim, x)
+    ref, _, _ = outputs_and_gradients(net, stim, x, fused=False)
+    assert SimLMU not in op_types
+    assert np.ptp(ref) > 0.1
+    np.testing.assert_array_equal(out, ref)

@@ -2,6 +2,8 @@
 float64 numpy model of its units (tests/reference.py), the reference simulator against
 NengoDL, and clear errors for settings that cannot work."""
 
+import warnings
+
 import nengo
 import nengo_dl
 import numpy as np
@@ -9,7 +11,10 @@ import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LegendreDelay, LinearSystem
-from nengo_lmu.hybrid import MEMORY_NETWORK, to_spiking
+from nengo_lmu.builders import SimLMU
+from nengo_lmu.compat import planned_operator_types
+from nengo_lmu.convert import network_kwargs
+from nengo_lmu.hybrid import MEMORY_NETWORK, finetune, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
 from nengo_lmu.spiking_memory import SpikingMemory, budget_delta
 from nengo_lmu.train import fit, predict
@@ -40,8 +45,9 @@ def sequences(n=3, seed=1):
     return np.random.RandomState(seed).uniform(0, 1, size=(n, STEPS, 1))
 
 
-def run(net, x, backend, probes):
-    """The data of ``probes`` over the sequence ``x`` (steps, 1), float64."""
+def run(net, x, backend, probes, fused=True):
+    """The data of ``probes`` over the sequence ``x`` (steps, 1), float64 (in NengoDL
+    with the LMU fused, checked, or not)."""
     if backend == "nengo":
         net.input.output.data = x
         with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
@@ -49,7 +55,9 @@ def run(net, x, backend, probes):
         return [sim.data[p] for p in probes]
     with net:
         nengo_dl.configure_settings(dtype="float64", keep_history=True)
+    net.lmu.fused = fused
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=1, progress_bar=False) as sim:
+        assert (SimLMU in planned_operator_types(sim)) == fused
         out = sim.predict_on_batch({net.input: x[None]})
     return [out[p][0] for p in probes]
 
@@ -84,26 +92,31 @@ def test_matches_numpy_model(memory_d, trained):
     ref_h, ref_spikes = run(spiking, x, "nengo", probes)
     np.testing.assert_allclose(ref_h, h, atol=1e-10)
     np.testing.assert_array_equal(np.rint(ref_spikes / delta), counts)
-    dl_h, dl_spikes = run(spiking, x, "nengo_dl", probes)
-    np.testing.assert_array_equal(dl_spikes, ref_spikes)
-    np.testing.assert_allclose(dl_h, ref_h, atol=1e-10)
+    for fused in (True, False):
+        dl_h, dl_spikes = run(spiking, x, "nengo_dl", probes, fused=fused)
+        np.testing.assert_array_equal(dl_spikes, ref_spikes)
+        np.testing.assert_allclose(dl_h, ref_h, atol=1e-10)
 
 
-def test_same_spikes_fully_spiking():
-    """Spiking hidden units and spiking memory: the reference simulator and NengoDL
-    give the same spikes of both populations (float64), and seeded builds repeat."""
-    net, _ = classifier()
+@pytest.mark.parametrize("memory_d", [1, 2])
+def test_same_spikes_fully_spiking(memory_d):
+    """Spiking hidden units and spiking memory: the reference simulator and NengoDL,
+    fused and standard build, give the same spikes of both populations (float64),
+    and seeded builds repeat."""
+    net, _ = classifier(memory_d)
     spiking = to_spiking(net, memory="spiking", delta=0.03, dt=1.0)
     x = sequences(1)[0]
     probes = [spiking.hidden_probe, spiking.memory_probe]
     ref = run(spiking, x, "nengo", probes)
     twin = to_spiking(net, memory="spiking", delta=0.03, dt=1.0)
     again = run(twin, x, "nengo", [twin.hidden_probe, twin.memory_probe])
-    dl = run(spiking, x, "nengo_dl", probes)
-    for a, b, c in zip(ref, again, dl):
+    fused = run(spiking, x, "nengo_dl", probes)
+    standard = run(spiking, x, "nengo_dl", probes, fused=False)
+    for a, b, c, d in zip(ref, again, fused, standard):
         assert np.abs(a).sum() > 0
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(a, d)
 
 
 def test_budget_delta_against_sums():
@@ -255,21 +268,55 @@ def test_tracking_does_not_grow():
     assert late < 1.25 * early
 
 
+def memory_parameters(memory):
+    """The parameters of a SpikingMemory's own objects (NengoDL must not train them)."""
+    return [
+        np.array(memory.input_connection.transform.init),
+        np.array(memory.recurrent_connection.transform.init),
+        nengo.dists.get_samples(memory.ensemble.bias, memory.n_neurons),
+    ]
+
+
 def test_finetune_gradients_reach_upstream_weights():
-    """Training through the spiking memory in NengoDL changes the weights upstream of
-    it (the encoders into the memory) and the readout."""
+    """Training through the spiking memory in NengoDL (fused, float64) changes the
+    weights upstream of it (the encoders into the memory) and the readout, as the
+    standard build does (the same losses and weights), and leaves the memory's own
+    system and its units' bias alone."""
     net, _ = classifier()
-    spiking = to_spiking(net, memory="spiking", delta=0.05, dt=1.0)
-    before = {
-        name: np.array(conn.transform.init)
-        for name, conn in spiking.lmu.weight_connections.items()
-    }
     x = sequences(8)
     y = np.arange(8) % 3
-    fit(spiking, x, y, epochs=2, learning_rate=1e-2, minibatch_size=4)
+    trained = {}
+    for fused in (True, False):
+        spiking = to_spiking(net, memory="spiking", delta=0.05, dt=1.0)
+        with spiking:
+            nengo_dl.configure_settings(dtype="float64")
+        spiking.lmu.fused = fused
+        memory = memory_parameters(spiking.lmu.spiking_memory)
+        history = fit(spiking, x, y, epochs=2, learning_rate=1e-2, minibatch_size=4)
+        for before, after in zip(memory, memory_parameters(spiking.lmu.spiking_memory)):
+            np.testing.assert_array_equal(after, before)
+        trained[fused] = history["loss"], {
+            name: conn.transform.init
+            for name, conn in spiking.lmu.weight_connections.items()
+        }
+    (loss, weights), (ref_loss, ref_weights) = trained[True], trained[False]
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-9)
+    before = network_kwargs(net)
     for name in ("input_encoders", "hidden_encoders", "memory_encoders"):
-        after = spiking.lmu.weight_connections[name].transform.init
-        assert np.abs(after - before[name]).max() > 1e-4, name
+        np.testing.assert_allclose(weights[name], ref_weights[name], atol=1e-9)
+        assert np.abs(weights[name] - before[name]).max() > 1e-4, name
+
+
+def test_finetune_does_not_warn_about_rates():
+    """The spiking memory's units train spike-aware: finetune says nothing about a
+    rate approximation (it does for a memory of other spiking neurons)."""
+    net, _ = classifier()
+    x, y = sequences(4), np.arange(4) % 3
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*rate approximation")
+        finetune(
+            net, x, y, minibatch_size=4, progress_bar=False, memory="spiking", dt=1.0
+        )
 
 
 def test_any_order():
