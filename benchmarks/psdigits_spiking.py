@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from nengo_lmu.convert import network_kwargs
-from nengo_lmu.hybrid import memory_matrices, to_spiking
+from nengo_lmu.hybrid import finetune, memory_matrices, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.spiking_memory import budget_delta
 from nengo_lmu.tasks import psdigits, psdigits_recipe
@@ -55,7 +55,7 @@ def trained(fold, folds):
         minibatch_size=recipe.minibatch_size,
         progress_bar=False,
     )
-    return net, x[held].astype(np.float64), y[held]
+    return net, (x[~held], y[~held]), (x[held].astype(np.float64), y[held])
 
 
 def weights(net):
@@ -85,22 +85,43 @@ def check(net, w, A, B, x, n):
     )
 
 
-def settings(args, w):
-    """{row label: (c, feedback matrix or None for the ideal memory, delta_error)}."""
+def settings(args, w, A, B):
+    """{row label: (c = k * rate_scale or None for rate units, delta or None for the
+    ideal memory)}."""
     feedback = {
         "memory_encoders": w["memory_encoders"],
         "+ hidden_encoders @ memory_kernel": (
             w["memory_encoders"] + w["hidden_encoders"] @ w["memory_kernel"]),
     }
-    rows = {"rate": (None, None, None)}
+    rows = {"| - | rate network | -": (None, None)}
     for hidden in args.hidden.split(","):
         k, rate_scale = hidden.split(":")
         c = int(k) * float(rate_scale)
-        rows[f"| {k}, {rate_scale} | (ideal memory) | -"] = (c, None, None)
+        rows[f"| {k}, {rate_scale} | (ideal memory) | -"] = (c, None)
         for name, matrix in feedback.items():
             for error in map(float, args.errors.split(",")):
-                rows[f"| {k}, {rate_scale} | {name} | {error}"] = (c, matrix, error)
+                delta = budget_delta(A, B, w["memory_kernel"], matrix, error)
+                rows[f"| {k}, {rate_scale} | {name} | {error}"] = (c, delta)
     return rows
+
+
+def tuned(net, fit_data, args):
+    """``net`` after ``--finetune`` spike-aware epochs through the spiking memory, at
+    the recipe's settings (`tasks.Recipe.spiking`), and its numpy weights."""
+    recipe = psdigits_recipe(0)
+    epochs, rate = args.finetune.split(":")
+    net, _ = finetune(
+        net,
+        *fit_data,
+        epochs=int(epochs),
+        learning_rate=float(rate),
+        minibatch_size=recipe.minibatch_size,
+        progress_bar=False,
+        memory="spiking",
+        dt=1.0,
+        **recipe.spiking,
+    )
+    return weights(net)
 
 
 def main():
@@ -109,32 +130,46 @@ def main():
     parser.add_argument("--errors", default="0.025,0.0125,0.008")
     parser.add_argument("--hidden", default="2:0.7,4:0.7,2:2.8,4:1.4")
     parser.add_argument("--check", type=int, default=16)
+    parser.add_argument(
+        "--finetune",
+        default=None,
+        help="EPOCHS:LEARNING_RATE: also the rate and the fully spiking network at "
+        "the recipe's settings after spike-aware fine-tuning",
+    )
     args = parser.parse_args()
     correct, spikes, n = {}, {}, 0
     for fold in range(args.folds):
-        net, xv, yv = trained(fold, args.folds)
+        net, fit_data, (xv, yv) = trained(fold, args.folds)
         w = weights(net)
         A, B = memory_matrices(net, 1.0)
         if args.check and fold == 0:
             check(net, w, A, B, xv, args.check)
         n += len(yv)
-        for row, (c, matrix, error) in settings(args, w).items():
-            delta = 1.0 if matrix is None else budget_delta(
-                A, B, w["memory_kernel"], matrix, error)
+        models = {row: (w, c, delta) for row, (c, delta) in settings(args, w, A, B).items()}
+        if args.finetune:
+            spiking = psdigits_recipe(0).spiking
+            wt = tuned(net, fit_data, args)
+            delta = budget_delta(
+                A, B, wt["memory_kernel"], wt["memory_encoders"], spiking["delta_error"])
+            label = f"after spike-aware {args.finetune} | -"
+            models[f"| - | rate network {label}"] = (wt, None, None)
+            models[f"| {spiking['k']}, {spiking['rate_scale']} | recipe's, {label}"] = (
+                wt, spiking["k"] * spiking["rate_scale"], delta)
+        for row, (weights_, c, delta) in models.items():
             scores, count, _ = fully_spiking(
-                xv, w, A, B, delta, c=c, ideal=matrix is None)
+                xv, weights_, A, B, 1.0 if delta is None else delta, c=c,
+                ideal=delta is None)
             correct[row] = correct.get(row, 0) + np.sum(np.argmax(scores, 1) == yv)
             spikes.setdefault(row, []).append(count)
-        print(f"fold {fold}: {len(yv)} validation sequences, rate "
-              f"{np.mean(correct['rate']) / n:.4f} so far", flush=True)
-    print(f"\n{args.folds}-fold cross-validation over the {n} training sequences: "
-          f"rate network {correct['rate'] / n:.4f}\n")
+        print(f"fold {fold}: {len(yv)} validation sequences", flush=True)
+    print(f"\n{args.folds}-fold cross-validation over the {n} training sequences\n")
     print("| k, rate_scale | feedback | delta_error | validation accuracy | memory "
           "spikes/dim/step |")
     print("|---|---|---|---|---|")
-    for row in list(correct)[1:]:
+    for row in correct:
+        ideal = "ideal" in row or "rate network" in row
         print(f"{row} | {correct[row] / n:.4f} | "
-              f"{'-' if 'ideal' in row else f'{np.mean(spikes[row]):.2f}'} |")
+              f"{'-' if ideal else f'{np.mean(spikes[row]):.2f}'} |")
 
 
 if __name__ == "__main__":

@@ -316,7 +316,7 @@ def psdigits_recipe(seed=0):
         epochs=30,
         minibatch_size=32,
         learning_rate=0.002,
-        spiking=dict(k=4, rate_scale=0.7, delta_error=0.008),
+        spiking=dict(k=4, rate_scale=0.7, delta_error=0.0125),
     )
 
 
