@@ -28,8 +28,10 @@ fused) on the first ``--finetune-train`` images of the paper's training split, a
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion
-(the default ``delta``) and the fully spiking network after ``--finetune-epochs`` of
-spike-aware fine-tuning through the spiking memory, on the test set.
+with `to_spiking`'s defaults and with the recipe's settings (``recipe.spiking``,
+chosen on validation folds by ``benchmarks/psdigits_spiking.py``), and the rate and
+fully spiking networks after ``--finetune-epochs`` of spike-aware fine-tuning through
+the spiking memory at the recipe's settings, on the test set.
 """
 
 import argparse
@@ -204,7 +206,11 @@ def psdigits_part():
     print(f"\npsDigits, the main job's recipe; {len(x)} test sequences")
     describe("rate network", net, x, y)
     spiking = to_spiking(net, memory="spiking", dt=1.0)
-    describe(f"fully spiking (budget_delta, error {ERROR})", spiking, x, y)
+    describe("fully spiking (to_spiking's defaults)", spiking, x, y)
+    settings = ", ".join(f"{name} {value:g}" for name, value in recipe.spiking.items())
+    print(f"the recipe's spiking settings (recipe.spiking): {settings}")
+    spiking = to_spiking(net, memory="spiking", dt=1.0, **recipe.spiking)
+    describe("fully spiking (the recipe's settings)", spiking, x, y)
     tuned, _ = finetune(
         net,
         data.x_train,
@@ -215,10 +221,12 @@ def psdigits_part():
         progress_bar=False,
         memory="spiking",
         dt=1.0,
+        **recipe.spiking,
     )
+    describe("rate network, after fine-tuning", tuned, x, y)
     describe(
         f"fully spiking, {args.finetune_epochs} epochs spike-aware",
-        to_spiking(tuned, memory="spiking", dt=1.0),
+        to_spiking(tuned, memory="spiking", dt=1.0, **recipe.spiking),
         x,
         y,
     )

@@ -112,12 +112,26 @@ def _classification_task(args):
     return x_train[:n_train], y_train[:n_train], x_test[: args.n], y_test[: args.n]
 
 
-def _conversion(args):
-    """The `to_spiking` settings given on the command line."""
-    conversion = dict(k=args.k, rate_scale=args.rate_scale, memory=args.memory)
-    if args.delta is not None:
-        conversion["delta"] = args.delta
-    return dict(conversion, dt=args.dt)
+def _conversion(args, recipe=None):
+    """The `to_spiking` settings: those given on the command line, else the
+    ``recipe``'s (`.tasks.Recipe.spiking`), else `to_spiking`'s defaults."""
+    given = dict(
+        k=args.k,
+        rate_scale=args.rate_scale,
+        delta=args.delta,
+        delta_error=args.delta_error,
+    )
+    conversion = dict((recipe and recipe.spiking) or {})
+    conversion.update({key: value for key, value in given.items() if value is not None})
+    return dict(conversion, memory=args.memory, dt=args.dt)
+
+
+def _describe(conversion):
+    """The conversion settings, as printed (``k 4, ..., spiking memory, dt 1``)."""
+    return ", ".join(
+        f"{value} {name}" if isinstance(value, str) else f"{name} {value:g}"
+        for name, value in conversion.items()
+    )
 
 
 def _report(net, x, y, args, label):
@@ -157,14 +171,11 @@ def _evaluate(args):
         net = keras_network(args.weights)
     else:
         net = SequenceClassifier(**load_weights(args.weights))
+    conversion = _conversion(args, TASKS[args.task].recipe(0))
     if args.spiking:
-        net = to_spiking(net, **_conversion(args))
+        net = to_spiking(net, **conversion)
     _, _, x, y = _classification_task(args)
-    mode = (
-        f"spiking (k {args.k}, rate scale {args.rate_scale}, {args.memory} memory)"
-        if args.spiking
-        else "rate"
-    )
+    mode = f"spiking: {_describe(conversion)}" if args.spiking else "rate"
     print(
         f"evaluating {args.weights} ({mode}) on the first {len(x)} {args.task} test "
         f"images with {args.backend}"
@@ -183,6 +194,7 @@ def _train(args):
 
     x_train, y_train, x_test, y_test = _classification_task(args)
     recipe = TASKS[args.task].recipe(args.seed)
+    conversion = _conversion(args, recipe)
     if args.init is None:
         net = SequenceClassifier(**recipe.network, hidden_neurons=HIDDEN[args.hidden])
     else:
@@ -208,6 +220,8 @@ def _train(args):
         f"training on {len(x_train)} {args.task} sequences in NengoDL; outputs go to "
         f"{args.out.resolve()}"
     )
+    if args.spiking:
+        print(f"spiking conversion: {_describe(conversion)}")
     if epochs:
         fit(
             net,
@@ -236,7 +250,7 @@ def _train(args):
             learning_rate=finetune_rate,
             callbacks=[BatchLoss("spike-aware")],
             **settings,
-            **_conversion(args),
+            **conversion,
         )
     args.out.mkdir(parents=True, exist_ok=True)
     save_weights(args.out / "weights.npz", network_kwargs(net))
@@ -247,7 +261,7 @@ def _train(args):
     print(f"rate accuracy: {accuracy:.4f}")
     if args.spiking:
         accuracy = _report(
-            to_spiking(net, **_conversion(args)),
+            to_spiking(net, **conversion),
             x_test,
             y_test,
             args,
@@ -271,15 +285,14 @@ def _export_nir(args):
             f"{args.weights} is a stacked Keras model (import-keras): NIR export takes "
             "one LMU with a Dense readout (a .npz from nengo-lmu train)"
         )
-    net = to_spiking(
-        SequenceClassifier(**load_weights(args.weights)), **_conversion(args)
-    )
+    conversion = _conversion(args)
+    net = to_spiking(SequenceClassifier(**load_weights(args.weights)), **conversion)
     graph = lmu_to_nir(net)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     nir.write(args.out, graph)
     print(
-        f"exported {args.weights} (spiking, k {args.k}, rate scale {args.rate_scale}, "
-        f"{args.memory} memory, dt {args.dt:g}): {len(graph.nodes)} NIR nodes, "
+        f"exported {args.weights} (spiking: {_describe(conversion)}): "
+        f"{len(graph.nodes)} NIR nodes, "
         f"{len(graph.edges)} edges"
     )
     print(f"NIR graph written to {args.out.resolve()}")
@@ -398,14 +411,19 @@ def _spiking_arguments(command, flag=True):
             "--spiking", action="store_true", help="spiking hidden units"
         )
     group.add_argument(
-        "--k", type=_positive(int), default=2, help="ticks per input step"
+        "--k",
+        type=_positive(int),
+        default=None,
+        help="ticks per input step (default, as for --rate-scale and --delta-error: "
+        "the task's recipe's, else nengo_lmu.to_spiking's, 2)",
     )
     group.add_argument(
         "--rate-scale",
         type=_positive(float),
-        default=0.7,
-        help="spikes per tick at the unit rate (the defaults give about one spike, "
-        "positive or negative, per unit per input step on psMNIST, on average)",
+        default=None,
+        help="spikes per tick at the unit rate (to_spiking's default 0.7 and k 2 give "
+        "about one spike, positive or negative, per unit per input step on psMNIST, "
+        "on average)",
     )
     group.add_argument(
         "--memory",
@@ -418,7 +436,15 @@ def _spiking_arguments(command, flag=True):
         type=_positive(float),
         default=None,
         help="memory state per spike of a spiking memory, for all dimensions "
-        "(default: one per dimension, nengo_lmu.spiking_memory.budget_delta)",
+        "(default: one per dimension, nengo_lmu.spiking_memory.budget_delta at "
+        "--delta-error)",
+    )
+    group.add_argument(
+        "--delta-error",
+        type=_positive(float),
+        default=None,
+        help="without --delta: the RMS error the spiking memory's rounding may add to "
+        "each hidden unit's input (to_spiking's delta_error)",
     )
     group.add_argument(
         "--dt",

@@ -302,17 +302,7 @@ def _delta(kwargs, delta, delta_error, net, dt):
     n = kwargs["memory_d"] * kwargs["order"]
     if delta is None:
         check_positive(delta_error, "delta_error")
-        lmu = getattr(net, "lmu", net)
-        process = lmu._memory_process(  # pylint: disable=protected-access
-            kwargs["theta"],
-            kwargs["order"],
-            kwargs["memory_d"],
-            kwargs["method"],
-            kwargs["memory_system"],
-            set(),
-            dt,
-        )
-        A, B = IdealMemory(process, dt).matrices(dt)
+        A, B = memory_matrices(net, dt)
         readout = kwargs["memory_kernel"]
         return budget_delta(
             A,
@@ -335,6 +325,23 @@ def _delta(kwargs, delta, delta_error, net, dt):
             attr="delta",
         )
     return array
+
+
+def memory_matrices(net, dt):
+    """The discrete ``A``, ``B`` of the memory of ``net`` (an LMU or a
+    `.SequenceClassifier` with array weights) stepped at ``dt``."""
+    kwargs = network_kwargs(net)
+    lmu = getattr(net, "lmu", net)
+    process = lmu._memory_process(  # pylint: disable=protected-access
+        kwargs["theta"],
+        kwargs["order"],
+        kwargs["memory_d"],
+        kwargs["method"],
+        kwargs["memory_system"],
+        set(),
+        dt,
+    )
+    return IdealMemory(process, dt).matrices(dt)
 
 
 def check_positive(value, attr):

@@ -275,6 +275,8 @@ class Recipe(NamedTuple):
     epochs: int
     minibatch_size: int
     learning_rate: float
+    spiking: dict = None
+    """`.hybrid.to_spiking` arguments of its fully spiking run (None: the defaults)."""
 
 
 def psdigits_recipe(seed=0):
@@ -294,11 +296,17 @@ def psdigits_recipe(seed=0):
     seed : int
         Seed of the network's initial weights.
 
+    Run spiking, ``to_spiking(net, memory="spiking", dt=recipe.dt,
+    **recipe.spiking)`` (``nengo-lmu train psdigits --spiking --memory spiking``):
+    ``recipe.spiking`` holds the hidden units' and the memory's conversion settings,
+    chosen on a validation split of the training sequences
+    (``benchmarks/psdigits_spiking.py``).
+
     Returns
     -------
     Recipe
         ``network`` (the `.SequenceClassifier` arguments), ``dt`` (1: theta is in
-        steps), ``epochs``, ``minibatch_size``, ``learning_rate``.
+        steps), ``epochs``, ``minibatch_size``, ``learning_rate``, ``spiking``.
     """
     return Recipe(
         network=dict(
@@ -308,6 +316,7 @@ def psdigits_recipe(seed=0):
         epochs=30,
         minibatch_size=32,
         learning_rate=0.002,
+        spiking=dict(k=4, rate_scale=0.7, delta_error=0.0125),
     )
 
 

@@ -129,7 +129,11 @@ def test_train_psdigits_then_spiking(tmp_path):
     spiking = last_value(result.stdout, "spiking accuracy")
     assert 0.3 < spiking and 0.3 < rate, result.stdout  # 10 classes: chance is 0.1
     assert last_value(result.stdout, "accuracy") == spiking
-    assert 0.1 < last_value(result.stdout, "spikes per unit per input step") < 1.5
+    # tanh units fire at most k * rate_scale spikes per input step on average (the
+    # recipe's conversion settings)
+    settings = psdigits_recipe().spiking
+    bound = settings["k"] * settings["rate_scale"]
+    assert 0.1 < last_value(result.stdout, "spikes per unit per input step") < bound
     assert (tmp_path / "weights.npz").is_file()
     assert (tmp_path / "training.png").read_bytes()[:4] == b"\x89PNG"
     assert f"plot written to {tmp_path / 'training.png'}" in result.stdout
@@ -267,3 +271,63 @@ def test_spiking_memory_bad_settings_give_one_line(paper):
         lines = [s for s in result.stderr.splitlines() if "error:" in s]
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
         assert "dt" in lines[0]
+
+
+def test_recipe_spiking_settings_reach_to_spiking(tmp_path, monkeypatch):
+    """``train psdigits --spiking --memory spiking`` fine-tunes and runs the network
+    with the recipe's conversion settings (`.tasks.Recipe.spiking`), and what is given
+    on the command line overrides them (in-process, with `finetune` and `to_spiking`
+    replaced by stubs that record their arguments)."""
+    init = tmp_path / "init.npz"
+    net = SequenceClassifier(
+        n_classes=10,
+        units=3,
+        order=2,
+        theta=64.0,
+        input_d=1,
+        memory_kernel=0.1,
+        readout_kernel=0.1,
+    )
+    save_weights(init, network_kwargs(net))
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def finetune(net, *args, **kwargs):
+        calls.append(("finetune", kwargs))
+        return net, {}
+
+    def to_spiking(net, **kwargs):
+        calls.append(("to_spiking", kwargs))
+        raise Stop
+
+    monkeypatch.setattr(nengo_lmu.hybrid, "finetune", finetune)
+    monkeypatch.setattr(nengo_lmu.hybrid, "to_spiking", to_spiking)
+    common = ["train", "psdigits", "--init", str(init), "--epochs", "0", "--spiking"]
+    common += ["--memory", "spiking", "--n", "2", "--quiet", "--out", str(tmp_path)]
+    recipe = psdigits_recipe().spiking
+    assert recipe and {"k", "rate_scale", "delta_error"} <= set(recipe)
+    given = dict(k=3, rate_scale=0.5, delta_error=0.02)
+    flags = ["--k", "3", "--rate-scale", "0.5", "--delta-error", "0.02"]
+    for extra, expected in [([], recipe), (flags, given)]:
+        calls.clear()
+        with pytest.raises(Stop):
+            cli.main(common + extra)
+        assert [name for name, _ in calls] == ["finetune", "to_spiking"]
+        for _, kwargs in calls:
+            assert {key: kwargs[key] for key in expected} == expected
+            assert kwargs["memory"] == "spiking" and kwargs["dt"] == 1.0
+
+
+def test_bad_delta_error(paper):
+    """--delta-error must be a finite number > 0: one line, exit code 2."""
+    for value, message in [("0", "--delta-error: must be > 0"), ("inf", "delta_error")]:
+        result = run_cli(
+            "evaluate", "--weights", paper, "--spiking", "--memory", "spiking",
+            "--delta-error", value, "--n", "2", "--quiet",
+        )
+        assert result.returncode == 2, result.stderr
+        lines = [s for s in result.stderr.splitlines() if "error:" in s]
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert message in lines[0], lines[0]
