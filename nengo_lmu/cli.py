@@ -285,7 +285,7 @@ def _export_nir(args):
             f"{args.weights} is a stacked Keras model (import-keras): NIR export takes "
             "one LMU with a Dense readout (a .npz from nengo-lmu train)"
         )
-    conversion = _conversion(args)
+    conversion = _conversion(args, args.task and TASKS[args.task].recipe(0))
     net = to_spiking(SequenceClassifier(**load_weights(args.weights)), **conversion)
     graph = lmu_to_nir(net)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -583,10 +583,17 @@ def parser():
         "simulators and hardware. Its hidden units must have a NIR node: train with "
         "--hidden relu (nengo_lmu.interop.nir_lmu says what is mapped).",
         epilog="example: nengo-lmu export-nir outputs/weights.npz outputs/lmu.nir "
-        "--memory spiking",
+        "--task psdigits --memory spiking",
     )
     export_nir.add_argument("weights", type=pathlib.Path)
     export_nir.add_argument("out", type=pathlib.Path)
+    export_nir.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        default=None,
+        help="the task the weights were trained on: convert with its recipe's spiking "
+        "settings, as train and evaluate do (default: to_spiking's defaults)",
+    )
     _spiking_arguments(export_nir, flag=False)
     export_nir.set_defaults(run=_export_nir)
     return top

@@ -201,7 +201,7 @@ def test_readme_psdigits_to_nir(tmp_path):
     ReLU units, export the fully spiking network, read it back: it classifies the test
     sequences as the spiking network of the weights file does, score for score."""
     from nengo_lmu.convert import load_weights
-    from nengo_lmu.tasks import psdigits
+    from nengo_lmu.tasks import psdigits, psdigits_recipe
 
     out = tmp_path / "psdigits-relu"
     args = ("--epochs", "2", "--n-train", "320", "--n", "20", "--finetune-epochs", "0")
@@ -211,6 +211,8 @@ def test_readme_psdigits_to_nir(tmp_path):
         "--hidden",
         "relu",
         "--spiking",
+        "--memory",
+        "spiking",
         "--out",
         str(out),
         *args,
@@ -219,7 +221,13 @@ def test_readme_psdigits_to_nir(tmp_path):
     assert result.returncode == 0, result.stderr
     graph_path = tmp_path / "psdigits.nir"
     result = run_cli(
-        "export-nir", str(out / "weights.npz"), str(graph_path), "--memory", "spiking"
+        "export-nir",
+        str(out / "weights.npz"),
+        str(graph_path),
+        "--task",
+        "psdigits",
+        "--memory",
+        "spiking",
     )
     assert result.returncode == 0, result.stderr
     back = nir_to_lmu(nir.read(graph_path))
@@ -227,6 +235,7 @@ def test_readme_psdigits_to_nir(tmp_path):
         SequenceClassifier(**load_weights(out / "weights.npz")),
         dt=1.0,
         memory="spiking",
+        **psdigits_recipe(0).spiking,
     )
     x = psdigits().x_test[:8]
     scores = predict(net, x, backend="nengo")
