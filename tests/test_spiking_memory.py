@@ -164,22 +164,10 @@ def test_budget_delta_bad_settings():
         assert error.value.attr == attr
 
 
-def test_per_dimension_delta_tracks():
-    """A delta per dimension (`budget_delta`, order 16, theta = 784 steps, 5000
-    steps of white noise; numpy model, checked against the Nengo network over 300
-    steps). The state's error against the ideal memory, ``e = s - m``, is the
-    rounding residue ``r`` of each unit plus the memory's response to the part of it
-    that the recurrence passes on, ``(I - A) r`` (module Notes): so ``-r[t] = e[t] +
-    (I - A) sum_{tau < t} e[tau]`` must stay within delta_i / 2 in every dimension
-    (float64: to 1e-9). And the RMS error per dimension is that of rounding to
-    delta_i: between 0.25 and 0.6 delta_i (uniform rounding: 0.29)."""
-    order, theta, n = 16, 784.0, 5000
-    A, B = legendre_zoh(theta, order)
-    B = B[:, None]
-    readout = np.random.RandomState(3).normal(size=(8, order))
-    delta = budget_delta(A, B, readout, error=0.05)
-    assert np.ptp(delta) > 0.2 * np.mean(delta)  # not uniform
-    u = nengo.processes.WhiteSignal(n, high=0.05, rms=0.5, seed=1).run_steps(n, dt=1)
+def checked_states(u, A, B, delta):
+    """The states of a spiking memory alone fed ``u`` (numpy model), after checking
+    them against the Nengo network over the first 300 steps."""
+    order = A.shape[0]
     zero = dict(
         input_encoders=np.ones((1, 1)),
         hidden_encoders=np.zeros((1, 1)),
@@ -196,6 +184,26 @@ def test_per_dimension_delta_tracks():
     with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
         sim.run_steps(300)
     np.testing.assert_allclose(sim.data[probe], states[:300], atol=1e-9)
+    return states
+
+
+def test_per_dimension_delta_tracks():
+    """A delta per dimension (`budget_delta`, order 16, theta = 784 steps, 5000
+    steps of white noise; numpy model, checked against the Nengo network over 300
+    steps). The state's error against the ideal memory, ``e = s - m``, is the
+    rounding residue ``r`` of each unit plus the memory's response to the part of it
+    that the recurrence passes on, ``(I - A) r`` (module Notes): so ``-r[t] = e[t] +
+    (I - A) sum_{tau < t} e[tau]`` must stay within delta_i / 2 in every dimension
+    (float64: to 1e-9). And the RMS error per dimension is that of rounding to
+    delta_i: between 0.25 and 0.6 delta_i (uniform rounding: 0.29)."""
+    order, theta, n = 16, 784.0, 5000
+    A, B = legendre_zoh(theta, order)
+    B = B[:, None]
+    readout = np.random.RandomState(3).normal(size=(8, order))
+    delta = budget_delta(A, B, readout, error=0.05)
+    assert np.ptp(delta) > 0.2 * np.mean(delta)  # not uniform
+    u = nengo.processes.WhiteSignal(n, high=0.05, rms=0.5, seed=1).run_steps(n, dt=1)
+    states = checked_states(u, A, B, delta)
     ideal, passed = np.zeros(order), np.zeros(order)
     errors, residues = np.empty((n, order)), np.empty((n, order))
     for t in range(n):
@@ -241,23 +249,7 @@ def test_tracking_does_not_grow():
     B = B[:, None]
     u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
     delta = 0.05
-    zero = dict(
-        input_encoders=np.ones((1, 1)),
-        hidden_encoders=np.zeros((1, 1)),
-        memory_encoders=np.zeros((1, order)),
-        memory_bias=np.zeros(1),
-        input_kernel=np.zeros((1, 1)),
-    )
-    _, states, _ = spiking_memory_cell(u, zero, A, B, delta, f=None)
-
-    with nengo.Network() as net:
-        stim = nengo.Node(nengo.processes.PresentInput(u[:300], 1.0))
-        memory = SpikingMemory(A, B, delta=delta, dt=1.0)
-        nengo.Connection(stim, memory.input, synapse=None)
-        probe = nengo.Probe(memory.output)
-    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
-        sim.run_steps(300)
-    np.testing.assert_allclose(sim.data[probe], states[:300], atol=1e-9)
+    states = checked_states(u, A, B, delta)
 
     ideal = np.zeros(order)
     errors = np.empty(n)
