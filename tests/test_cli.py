@@ -192,11 +192,8 @@ def test_bad_arguments_give_one_line(tmp_path):
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
 
 
-def test_finetune_learning_rate_is_the_stated_one(tmp_path, monkeypatch, capsys):
-    """``--learning-rate`` is the rate fine-tuning uses (the README's recipe: ``--epochs
-    0 --spiking --learning-rate 1e-4``), ``--finetune-learning-rate`` overrides it,
-    and without either fine-tuning uses a tenth of the task's rate (in-process, with
-    `finetune` replaced by a stub that records its learning rate)."""
+def tiny_weights(tmp_path):
+    """A weights file of a tiny untrained psDigits-shaped classifier."""
     init = tmp_path / "init.npz"
     net = SequenceClassifier(
         n_classes=10,
@@ -208,6 +205,15 @@ def test_finetune_learning_rate_is_the_stated_one(tmp_path, monkeypatch, capsys)
         readout_kernel=0.1,
     )
     save_weights(init, network_kwargs(net))
+    return init
+
+
+def test_finetune_learning_rate_is_the_stated_one(tmp_path, monkeypatch, capsys):
+    """``--learning-rate`` is the rate fine-tuning uses (the README's recipe: ``--epochs
+    0 --spiking --learning-rate 1e-4``), ``--finetune-learning-rate`` overrides it,
+    and without either fine-tuning uses a tenth of the task's rate (in-process, with
+    `finetune` replaced by a stub that records its learning rate)."""
+    init = tiny_weights(tmp_path)
     rates = []
 
     class Stop(Exception):
@@ -278,17 +284,7 @@ def test_recipe_spiking_settings_reach_to_spiking(tmp_path, monkeypatch):
     with the recipe's conversion settings (`.tasks.Recipe.spiking`), and what is given
     on the command line overrides them (in-process, with `finetune` and `to_spiking`
     replaced by stubs that record their arguments)."""
-    init = tmp_path / "init.npz"
-    net = SequenceClassifier(
-        n_classes=10,
-        units=3,
-        order=2,
-        theta=64.0,
-        input_d=1,
-        memory_kernel=0.1,
-        readout_kernel=0.1,
-    )
-    save_weights(init, network_kwargs(net))
+    init = tiny_weights(tmp_path)
     calls = []
 
     class Stop(Exception):
