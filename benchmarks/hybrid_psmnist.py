@@ -208,12 +208,12 @@ try:
     full = to_spiking(tuned, memory="spiking")
     accuracy, stats, _, seconds = evaluate(full, x_test[:n], y_test[:n])
     print(
-        f"\nfully spiking (a DelayNetwork for the memory), first {n} images: accuracy "
+        f"\nfully spiking (SpikingMemory, default delta), first {n} images: accuracy "
         f"{accuracy:.4f}, hidden units {stats}",
         flush=True,
     )
 except (ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
-    print(f"\nfully spiking (a DelayNetwork for the memory): cannot be built: {e}")
+    print(f"\nfully spiking (SpikingMemory): cannot be built: {e}")
 
 n = args.n_curve
 if n == 0:
