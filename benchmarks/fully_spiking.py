@@ -24,7 +24,10 @@ dimension per step), before and after ``--finetune-epochs`` of spike-aware
 fine-tuning through the spiking memory and hidden units (`.hybrid.finetune`, NengoDL,
 fused) on the first ``--finetune-train`` images of the paper's training split, at
 ``--finetune-learning-rate``; the rate network and both spiking networks on the first
-``--n-val`` validation images and the first ``--n`` test images.
+``--n-val`` validation images and the first ``--n`` test images. ``--finetune-basis
+balanced`` realizes the spiking memory in the balanced basis of the paper's network
+(`.hybrid.memory_basis`; ``delta_error`` then counts the residue the recurrence
+passes on, so it is larger for the same spikes), before and after fine-tuning.
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion
@@ -44,7 +47,7 @@ import numpy as np
 
 from nengo_lmu.convert import load_paper_weights
 from nengo_lmu.data import data_dir, psmnist
-from nengo_lmu.hybrid import finetune, to_spiking
+from nengo_lmu.hybrid import finetune, memory_basis, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.spiking_memory import ERROR
 from nengo_lmu.tasks import psdigits, psdigits_recipe
@@ -71,6 +74,7 @@ parser.add_argument("--finetune-epochs", type=int, default=5)
 parser.add_argument("--finetune-error", type=float, default=0.06)
 parser.add_argument("--finetune-train", type=int, default=5000)
 parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
+parser.add_argument("--finetune-basis", choices=("own", "balanced"), default="own")
 parser.add_argument("--n-val", type=int, default=1000)
 args = parser.parse_args()
 
@@ -158,15 +162,17 @@ def curve_part():
 
 def finetune_part():
     net, data = paper_network()
-    conversion = dict(memory="spiking", delta_error=args.finetune_error)
+    balanced = args.finetune_basis == "balanced"
+    basis = memory_basis(net, dt=1.0) if balanced else None
+    conversion = dict(memory="spiking", delta_error=args.finetune_error, basis=basis)
     sets = (
         ("validation", data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]),
         ("test", data.x_test[: args.n], data.y_test.ravel()[: args.n]),
     )
     print(
         f"\npsMNIST, the paper's weights, fully spiking at delta_error "
-        f"{args.finetune_error}; spike-aware fine-tuning: {args.finetune_epochs} "
-        f"epochs on the first {args.finetune_train} training images, learning rate "
+        f"{args.finetune_error} ({args.finetune_basis} basis); spike-aware "
+        f"fine-tuning: {args.finetune_epochs} epochs on the first {args.finetune_train} training images, learning rate "
         f"{args.finetune_learning_rate}"
     )
     t0 = time.perf_counter()

@@ -26,9 +26,14 @@ from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.realizations import IdealMemory
-from nengo_lmu.spiking_memory import ERROR, SignedIntegrateFire, budget_delta
+from nengo_lmu.spiking_memory import (
+    ERROR,
+    SignedIntegrateFire,
+    balanced_basis,
+    budget_delta,
+)
 from nengo_lmu.stacked import StackedModel
-from nengo_lmu.systems import LegendreDelay
+from nengo_lmu.systems import LegendreDelay, LinearSystem
 
 MEMORY_NETWORK = {"n_neurons": 100, "neuron_type": nengo.LIF()}
 """The default `.DelayNetwork` arguments of a memory of neurons (``memory=dict()``)."""
@@ -106,6 +111,7 @@ def to_spiking(
     delta=None,
     delta_error=ERROR,
     dt=None,
+    basis=None,
 ):
     """A trained LMU network rebuilt with spiking neurons.
 
@@ -156,6 +162,14 @@ def to_spiking(
         are scaled to (spikes per step do not depend on it). Default: the LMU's
         ``dt``, else the step of a discrete ``memory_system``; needed if neither is
         known, and must agree with them. The new LMU gets it as its ``dt``.
+    basis : "balanced" or (n, n) array_like, optional
+        With ``memory="spiking"`` or ``"ideal"``: the state coordinates the memory is
+        realized in, ``T m`` (``n = memory_d * order``), the memory system and the
+        weights reading the state transformed to match, so that the ideal network
+        is the same; `memory_basis` gives the ``T`` of ``"balanced"``
+        (`.spiking_memory.balanced_basis`, in which the spiking memory's rounding
+        costs the fewest spikes). None (default): the trained network's own
+        coordinates (Legendre ones, unless a ``memory_system`` was given).
 
     Returns
     -------
@@ -192,12 +206,14 @@ def to_spiking(
         raise ValidationError(
             f"Must be 'spiking' or 'rate' (got {hidden!r})", attr="hidden"
         )
-    kwargs.update(_memory_kwargs(kwargs, memory, delta, delta_error, net))
+    T = _basis(net, kwargs, memory, basis)
+    kwargs.update(_memory_kwargs(kwargs, memory, delta, delta_error, net, T))
     if synapse is not None and not isinstance(synapse, nengo.synapses.Synapse):
         raise ValidationError(
             f"Must be a nengo Synapse or None (got {synapse!r})", attr="synapse"
         )
     spiking = type(net)(**kwargs)
+    spiking.memory_basis = T
     if isinstance(spiking, SequenceClassifier):
         if hidden == "spiking":
             _spike_probe(spiking, "hidden_probe", spiking.lmu.output, "h spikes")
@@ -264,31 +280,113 @@ def _spike_probe(net, name, target, label):
     setattr(net, name, probe)
 
 
-def _memory_kwargs(kwargs, memory, delta, delta_error, net):
-    """The `.LMU` arguments that realize ``memory`` (see `to_spiking`), for the time
-    step ``kwargs["dt"]`` (checked by `_time_step`)."""
-    if memory == "ideal":
-        return {}
-    if not (memory == "spiking" or isinstance(memory, dict)):
+def memory_basis(net, basis="balanced", dt=None):
+    """The state basis ``T`` that `to_spiking` ``(net, basis=basis)`` realizes the
+    memory in (the state is ``T m``).
+
+    Parameters
+    ----------
+    net : SequenceClassifier or LMU
+        The trained rate network (array weights).
+    basis : "balanced" or (n, n) array_like
+        See `to_spiking`: an array is checked (shape ``(memory_d * order,) * 2``,
+        finite, invertible) and returned as a float array.
+    dt : float, optional
+        The time step the memory is stepped at (see `to_spiking`).
+
+    Returns
+    -------
+    (n, n) ndarray
+    """
+    kwargs = network_kwargs(net)
+    n = kwargs["memory_d"] * kwargs["order"]
+    if isinstance(basis, str) and basis == "balanced":
+        dt = _time_step(kwargs, dt)
+        if dt is None:
+            raise ValidationError(
+                "The balanced basis is that of the discrete memory system: give the "
+                "time step it is stepped at, dt=... (dt=1.0 for theta in steps)",
+                attr="dt",
+            )
+        A, B = memory_matrices(net, dt)
+        readout = kwargs["memory_kernel"]
+        readout = np.zeros((1, n)) if readout is None else readout
+        return balanced_basis(A, B, readout, kwargs["memory_encoders"])
+    try:
+        T = np.asarray(basis, dtype=np.float64)
+    except (TypeError, ValueError):
+        T = np.zeros(0)
+    if T.shape != (n, n) or not np.all(np.isfinite(T)) or np.linalg.cond(T) > 1e12:
+        raise ValidationError(
+            f"Must be None, 'balanced' or an invertible, finite array of shape "
+            f"({n}, {n}), the state coordinates T m (got {basis!r})",
+            attr="basis",
+        )
+    return T
+
+
+def _basis(net, kwargs, memory, basis):
+    """`memory_basis` of ``basis`` (None for None), checked against ``memory``."""
+    if basis is None:
+        return None
+    if not (isinstance(memory, str) and memory in ("ideal", "spiking")):
+        raise ValidationError(
+            "A basis is for the ideal or the spiking memory (memory='ideal' or "
+            f"'spiking'), not for a memory of delay networks (got memory={memory!r})",
+            attr="basis",
+        )
+    return memory_basis(net, basis, kwargs["dt"])
+
+
+def _in_basis(kwargs, T, A, B, dt):
+    """The `.LMU` arguments of the memory ``A``, ``B`` realized in the state
+    coordinates ``T m``: the discrete system of the whole memory and the weights
+    reading its state."""
+    inverse = np.linalg.inv(T)
+    n, d = B.shape
+    weights = {
+        name: None if kwargs[name] is None else np.asarray(kwargs[name]) @ inverse
+        for name in ("memory_kernel", "memory_encoders")
+    }
+    system = LinearSystem(
+        T @ A @ inverse, T @ B, np.ones((1, n)), np.zeros((1, d)), False, dt
+    )
+    return dict(weights, memory_system=system)
+
+
+def _memory_kwargs(kwargs, memory, delta, delta_error, net, T=None):
+    """The `.LMU` arguments that realize ``memory`` (see `to_spiking`), in the state
+    coordinates ``T m`` (None: the network's own), for the time step
+    ``kwargs["dt"]`` (checked by `_time_step`)."""
+    if not (memory in ("ideal", "spiking") or isinstance(memory, dict)):
         raise ValidationError(
             f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
             f"(got {memory!r})",
             attr="memory",
         )
-    system = kwargs["memory_system"]
     dt = kwargs["dt"] or (memory.get("dt") if isinstance(memory, dict) else None)
+    if memory == "ideal" and T is None:
+        return {}
     if dt is None:
         raise ValidationError(
-            "A spiking memory is built for the simulator's time step, which this "
-            "network does not give: pass dt (e.g. to_spiking(..., dt=1.0) for theta "
-            "in steps; nengo-lmu --dt)",
+            "A spiking memory (or a basis) is built for the simulator's time step, "
+            "which this network does not give: pass dt (e.g. to_spiking(..., "
+            "dt=1.0) for theta in steps; nengo-lmu --dt)",
             attr="dt",
         )
+    if T is not None:
+        A, B = memory_matrices(net, dt)
+        kwargs.update(_in_basis(kwargs, T, A, B, dt))
+        kwargs["trainable"] = sorted(set(kwargs["trainable"]) - {"theta"})
+        if memory == "ideal":
+            return {}
     trainable = sorted(set(kwargs["trainable"]) - {"A", "B", "theta"})
     if memory == "spiking":
-        delta = _delta(kwargs, delta, delta_error, net, dt)
+        system = kwargs["memory_system"]
+        A, B = memory_matrices(net, dt) if T is None else (system.A, system.B)
+        delta = _delta(kwargs, delta, delta_error, A, B, recurrence=T is not None)
         return dict(spiking_memory=dict(delta=delta, dt=dt), trainable=trainable)
-    _check_legendre(system, kwargs)
+    _check_legendre(kwargs["memory_system"], kwargs)
     return dict(
         memory_network={**MEMORY_NETWORK, **memory, "dt": dt},
         memory_system=None,
@@ -296,13 +394,13 @@ def _memory_kwargs(kwargs, memory, delta, delta_error, net):
     )
 
 
-def _delta(kwargs, delta, delta_error, net, dt):
+def _delta(kwargs, delta, delta_error, A, B, recurrence=False):
     """The spiking memory's ``delta`` (checked): given, or `.budget_delta` of the
-    network's discrete memory system and weights."""
+    discrete memory system ``A``, ``B`` and the weights of ``kwargs`` (counting the
+    residue the recurrence passes on if ``recurrence``)."""
     n = kwargs["memory_d"] * kwargs["order"]
     if delta is None:
         check_positive(delta_error, "delta_error")
-        A, B = memory_matrices(net, dt)
         readout = kwargs["memory_kernel"]
         return budget_delta(
             A,
@@ -310,6 +408,7 @@ def _delta(kwargs, delta, delta_error, net, dt):
             np.zeros((1, n)) if readout is None else readout,
             kwargs["memory_encoders"],
             delta_error,
+            recurrence,
         )
     if np.ndim(delta) == 0:
         check_positive(delta, "delta")
@@ -415,9 +514,11 @@ def finetune(
     Returns
     -------
     tuned : SequenceClassifier
-        The rate network with the fine-tuned weights (save it with
-        `.convert.save_weights` ``(path, network_kwargs(tuned))``; run it spiking with
-        ``to_spiking(tuned, **conversion)``).
+        The rate network with the fine-tuned weights, in its own state coordinates
+        (save it with `.convert.save_weights` ``(path, network_kwargs(tuned))``; run
+        it spiking with ``to_spiking(tuned, **conversion)``). With
+        ``basis="balanced"``, the basis is ``net``'s (`memory_basis`); give that
+        array as ``basis`` to run ``tuned`` in the basis it was trained in.
     history : dict
         Loss and accuracy per epoch (of the spiking network).
     """
@@ -453,7 +554,12 @@ def finetune(
         kwargs.pop("memory_network"),
         kwargs.pop("spiking_memory"),
     )
-    if memory_network is not None or spiking_memory is not None:
+    realized = (memory_network, spiking_memory, spiking.memory_basis)
+    if any(value is not None for value in realized):
         rate = network_kwargs(net)  # the rate network's ideal memory
         kwargs.update(memory_system=rate["memory_system"], trainable=rate["trainable"])
+    if spiking.memory_basis is not None:  # back to the rate network's coordinates
+        for name in ("memory_kernel", "memory_encoders"):
+            if kwargs[name] is not None:
+                kwargs[name] = kwargs[name] @ spiking.memory_basis
     return type(net)(**kwargs), history

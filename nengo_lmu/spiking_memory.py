@@ -238,7 +238,7 @@ class SpikingMemory(nengo.Network):
         return self.ensemble.n_neurons
 
 
-def budget_delta(A, B, readout, feedback=None, error=ERROR):
+def budget_delta(A, B, readout, feedback=None, error=ERROR, recurrence=False):
     """A ``delta`` per state dimension that spends the spikes where they are read.
 
     Rounding dimension ``i`` of the state to ``delta_i`` adds an error of variance
@@ -252,7 +252,9 @@ def budget_delta(A, B, readout, feedback=None, error=ERROR):
     ``w_i^2 = ||readout[:, i]||^2 + sum_k feedback[k, i]^2 B_k^T O B_k``, where the
     second term is the error that dimension's rounding feeds back into the memory's
     input, which the memory integrates (``O = A^T O A + readout^T readout``, the
-    observability Gramian). A dimension that is hardly reached or read is treated as
+    observability Gramian); with ``recurrence``, plus ``((I - A)^T O (I - A))_ii``,
+    the part of the residue the recurrence passes on (see the module's Notes), as
+    `balanced_basis` counts it. A dimension that is hardly reached or read is treated as
     one at 1/100 of the mean, so that no ``delta_i`` is 0 or infinite.
 
     Parameters
@@ -268,7 +270,10 @@ def budget_delta(A, B, readout, feedback=None, error=ERROR):
     error : float
         The RMS error the rounding adds to each of the ``m`` readers (an LMU's
         hidden pre-activations). The default was chosen on the validation images of
-        psMNIST (``benchmarks/spike_budget.py``).
+        psMNIST (``benchmarks/spike_budget.py``), without ``recurrence``.
+    recurrence : bool
+        Count the rounding residue the recurrence passes on in the weights (the
+        error estimate then grows: the same ``error`` gives a smaller ``delta``).
 
     Returns
     -------
@@ -282,12 +287,13 @@ def budget_delta(A, B, readout, feedback=None, error=ERROR):
     E = A - np.eye(len(A))
     sigma2 = np.diag(E @ P @ E.T + B @ B.T)
     sigma2 = np.maximum(sigma2, 1e-4 * np.mean(sigma2))  # 1/100 of sigma
-    weight2 = _weights(A, B, readout, feedback)
+    weight2 = _weights(A, B, readout, feedback, recurrence)
     shape = (np.sqrt(sigma2) / weight2) ** (1 / 3)
-    return shape * (error / rounding_error(shape, A, B, readout, feedback))
+    estimate = rounding_error(shape, A, B, readout, feedback, recurrence)
+    return shape * (error / estimate)
 
 
-def rounding_error(delta, A, B, readout, feedback=None):
+def rounding_error(delta, A, B, readout, feedback=None, recurrence=False):
     """The RMS error per reader that rounding the state to ``delta`` adds (the
     estimate `budget_delta` scales to: ``sqrt(sum_i w_i^2 delta_i^2 / 12 / m)``).
 
@@ -295,7 +301,7 @@ def rounding_error(delta, A, B, readout, feedback=None):
     ----------
     delta : float or (n,) array_like
         The state of one spike, for all dimensions or per dimension.
-    A, B, readout, feedback :
+    A, B, readout, feedback, recurrence :
         As for `budget_delta`.
 
     Returns
@@ -303,8 +309,72 @@ def rounding_error(delta, A, B, readout, feedback=None):
     float
     """
     A, B, readout = _checked(A, B, readout)
-    weight2 = _weights(A, B, readout, feedback)
+    weight2 = _weights(A, B, readout, feedback, recurrence)
     return float(np.sqrt(np.sum(weight2 * np.asarray(delta) ** 2) / 12 / len(readout)))
+
+
+def balanced_basis(A, B, readout, feedback=None):
+    """The state basis in which rounding the state costs the fewest spikes.
+
+    A similarity transform ``T`` (state ``T m``: ``T A T^-1``, ``T B``, ``readout
+    T^-1``, ``feedback T^-1``) leaves the memory and all it drives the same, but
+    changes what `SpikingMemory` quantizes: the increments of each state dimension,
+    and the rounding residue ``r`` (within ``delta_i / 2`` per dimension). With
+    `budget_delta`'s ``delta_i``, the spikes per step at a given error per reader
+    scale as ``(sum_i (q_i w_i)^(1/3))^(3/2)``, ``q_i`` the variance of dimension
+    ``i``'s increments and ``w_i`` the weight of its rounding in what reads the
+    memory; the sum is smallest when the increments' covariance ``Q`` and the
+    rounding's weight matrix ``W`` are equal and diagonal (a balanced realization of
+    the pair, as in Mullis and Roberts' minimum-roundoff-noise filters): ``T Q T^T =
+    T^-T W T^-1 = diag(sigma)``, ``sigma`` descending. ``Q = (A - I) P (A - I)^T + B
+    B^T`` for white input (``P = A P A^T + B B^T``); ``W = readout^T readout + (I -
+    A)^T O (I - A) + sum_k (B_k^T O B_k) feedback_k^T feedback_k`` (``O = A^T O A +
+    readout^T readout``): the residue read directly, the part ``(I - A) r`` that the
+    recurrence passes on and the memory integrates, and the residue fed back into
+    the memory's input.
+
+    Parameters
+    ----------
+    A, B, readout, feedback :
+        As for `budget_delta`.
+
+    Returns
+    -------
+    (n, n) ndarray
+        ``T``: the balanced state is ``T m``. Directions of ``Q`` or ``W`` below
+        ``1e-12`` of their largest value are treated as at that level, so ``T`` is
+        invertible; each row's largest entry is positive, so ``T`` is unique when
+        the ``sigma`` are distinct.
+    """
+    A, B, readout = _checked(A, B, readout)
+    eye = np.eye(len(A))
+    P = scipy.linalg.solve_discrete_lyapunov(A, B @ B.T)
+    increments = (A - eye) @ P @ (A - eye).T + B @ B.T
+    observed = scipy.linalg.solve_discrete_lyapunov(A.T, readout.T @ readout)
+    weight = readout.T @ readout + (eye - A).T @ observed @ (eye - A)
+    if feedback is not None:
+        feedback = np.asarray(feedback, dtype=np.float64)
+        gain = np.einsum("ik,ij,jk->k", B, observed, B)  # B_k^T O B_k
+        weight = weight + feedback.T @ (gain[:, None] * feedback)
+    root = _psd_root(increments)  # increments = root root^T
+    U, sigma2, _ = np.linalg.svd(root.T @ weight @ root)
+    sigma = np.sqrt(np.maximum(sigma2, 1e-12 * sigma2[0]))
+    T = np.linalg.inv(root @ U / np.sqrt(sigma))
+    sign = np.sign(T[np.arange(len(T)), np.argmax(np.abs(T), axis=1)])
+    return sign[:, None] * T
+
+
+def _psd_root(X):
+    """``L`` with ``L L^T = X`` for a symmetric positive semi-definite ``X`` (its
+    eigenvalues below ``1e-12`` of the largest raised to that level)."""
+    values, vectors = np.linalg.eigh((X + X.T) / 2)
+    if not values[-1] > 0:
+        raise ValidationError(
+            "The memory is neither driven nor read (a Gramian is 0): it has no "
+            "balanced basis",
+            attr="readout",
+        )
+    return vectors * np.sqrt(np.maximum(values, 1e-12 * values[-1]))
 
 
 def _checked(A, B, readout):
@@ -328,13 +398,17 @@ def _checked(A, B, readout):
     return A, B, readout
 
 
-def _weights(A, B, readout, feedback):
+def _weights(A, B, readout, feedback, recurrence=False):
     """``w_i^2`` of `budget_delta` (at least 1/100 of their mean)."""
     weight2 = np.sum(readout**2, axis=0)
-    if feedback is not None:
+    if feedback is not None or recurrence:
         observed = scipy.linalg.solve_discrete_lyapunov(A.T, readout.T @ readout)
+    if feedback is not None:
         gain = np.einsum("ik,ij,jk->k", B, observed, B)  # B_k^T O B_k
         weight2 = weight2 + np.asarray(feedback, dtype=np.float64).T ** 2 @ gain
+    if recurrence:
+        passed = np.eye(len(A)) - A
+        weight2 = weight2 + np.einsum("ji,jk,ki->i", passed, observed, passed)
     if not np.any(weight2 > 0):
         raise ValidationError(
             "Nothing reads the memory (readout and feedback are 0): give delta as a "

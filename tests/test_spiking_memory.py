@@ -14,9 +14,9 @@ from nengo_lmu import LegendreDelay, LinearSystem
 from nengo_lmu.builders import SimLMU
 from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.convert import network_kwargs
-from nengo_lmu.hybrid import MEMORY_NETWORK, finetune, to_spiking
+from nengo_lmu.hybrid import MEMORY_NETWORK, finetune, memory_basis, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
-from nengo_lmu.spiking_memory import SpikingMemory, budget_delta
+from nengo_lmu.spiking_memory import SpikingMemory, balanced_basis, budget_delta
 from nengo_lmu.train import fit, predict
 from reference import legendre_zoh, random_weights, spiking_memory_cell
 
@@ -396,3 +396,176 @@ def test_delay_network_linalg_error_is_validation_error():
         to_spiking(net, memory=memory, dt=1.0)
     except ValidationError as e:
         assert e.attr == "memory_network"
+
+
+def gramians_by_sums(A, B, readout, feedback, steps=3000):
+    """The increments' covariance ``Q`` and the rounding's weight matrix ``W`` of
+    `balanced_basis` as explicit sums over the impulse responses (no Lyapunov
+    solver; |eigenvalues| < 0.9 at theta = 10, so 3000 steps converge)."""
+    n, eye = len(A), np.eye(len(A))
+    Q, observed = B @ B.T, np.zeros((n, n))
+    state, read = B, readout
+    for _ in range(steps):
+        increment = (A - eye) @ state
+        Q += increment @ increment.T
+        observed += read.T @ read
+        state, read = A @ state, read @ A
+    W = readout.T @ readout + (eye - A).T @ observed @ (eye - A)
+    W += (B.T @ observed @ B)[0, 0] * feedback.T @ feedback
+    return Q, W
+
+
+def balance_measure(T, Q, W):
+    """``sum_i (q_i w_i)^(1/3)`` in the basis ``T``: spikes at a given rounding
+    error scale as its 3/2 power (`balanced_basis`)."""
+    inverse = np.linalg.inv(T)
+    q, w = np.diag(T @ Q @ T.T), np.diag(inverse.T @ W @ inverse)
+    return np.sum((q * w) ** (1 / 3))
+
+
+def test_balanced_basis_against_sums():
+    """`balanced_basis` makes the increments' covariance and the rounding's weight
+    matrix (explicit sums) equal and diagonal, with descending entries, the square
+    roots of the eigenvalues of ``Q W``; and no other basis (random ones, the
+    Legendre one) spends fewer spikes by `balance_measure`."""
+    A, B = legendre_zoh(THETA, ORDER)
+    B = B[:, None]
+    rng = np.random.RandomState(5)
+    readout, feedback = rng.normal(size=(7, ORDER)), rng.normal(size=(1, ORDER))
+    T = balanced_basis(A, B, readout, feedback)
+    Q, W = gramians_by_sums(A, B, readout, feedback)
+    inverse = np.linalg.inv(T)
+    balanced_Q, balanced_W = T @ Q @ T.T, inverse.T @ W @ inverse
+    sigma = np.sqrt(np.sort(np.linalg.eigvals(Q @ W).real)[::-1])
+    scale = sigma[0]
+    np.testing.assert_allclose(balanced_Q, np.diag(sigma), atol=1e-8 * scale)
+    np.testing.assert_allclose(balanced_W, np.diag(sigma), atol=1e-8 * scale)
+    best = balance_measure(T, Q, W)
+    assert best < 0.99 * balance_measure(np.eye(ORDER), Q, W)
+    for _ in range(20):
+        other = T @ (np.eye(ORDER) + 0.3 * rng.normal(size=(ORDER, ORDER)))
+        assert balance_measure(other, Q, W) > best
+
+
+@pytest.mark.parametrize(
+    "memory_d, trained", [(1, False), (2, False), (2, True)], ids=["d1", "d2", "d2-AB"]
+)
+def test_basis_keeps_the_ideal_network(memory_d, trained):
+    """The memory in another state basis (balanced, or a random one) with the ideal
+    memory: the same network, scores equal to the original's in the reference
+    simulator (float64, to 1e-9)."""
+    system = perturbed_system(memory_d) if trained else None
+    net, _ = classifier(memory_d, memory_system=system)
+    x = sequences(1)[0]
+    (expected,) = run(net, x, "nengo", [net.probe])
+    n = memory_d * ORDER
+    T = np.random.RandomState(6).normal(size=(n, n)) + 3 * np.eye(n)
+    for basis in ("balanced", T):
+        ideal = to_spiking(net, hidden="rate", basis=basis, dt=1.0)
+        assert network_kwargs(ideal)["memory_system"].A.shape == (n, n)
+        (scores,) = run(ideal, x, "nengo", [ideal.probe])
+        assert np.abs(expected).max() > 0.1
+        np.testing.assert_allclose(scores, expected, atol=1e-9)
+
+
+def test_basis_same_spikes():
+    """The spiking memory in the balanced basis: the float64 numpy model of the
+    transformed system and weights (rate hidden units), and the reference simulator
+    against NengoDL, fused and standard (spiking hidden units), give the same
+    spikes."""
+    net, w = classifier(memory_d=2)
+    T = memory_basis(net, dt=1.0)
+    spiking = to_spiking(net, memory="spiking", basis="balanced", dt=1.0)
+    np.testing.assert_array_equal(spiking.memory_basis, T)
+    x = sequences(1)[0]
+    probes = [spiking.hidden_probe, spiking.memory_probe]
+    ref = run(spiking, x, "nengo", probes)
+    for fused in (True, False):
+        for a, b in zip(ref, run(spiking, x, "nengo_dl", probes, fused=fused)):
+            assert np.abs(a).sum() > 0
+            np.testing.assert_array_equal(a, b)
+    rate = to_spiking(net, hidden="rate", memory="spiking", basis=T, dt=1.0)
+    A, B = legendre_zoh(THETA, ORDER)
+    A, B = np.kron(np.eye(2), A), np.kron(np.eye(2), B[:, None])
+    inverse = np.linalg.inv(T)
+    w = dict(
+        w,
+        memory_kernel=w["memory_kernel"] @ inverse,
+        memory_encoders=w["memory_encoders"] @ inverse,
+    )
+    delta = rate.lmu.spiking_memory.delta
+    _, _, counts = spiking_memory_cell(x, w, T @ A @ inverse, T @ B, delta)
+    (spikes,) = run(rate, x, "nengo", [rate.memory_probe])
+    assert np.abs(counts).sum() > 0.5 * counts.size
+    np.testing.assert_array_equal(np.rint(spikes / delta), counts)
+
+
+def test_balanced_basis_tracks():
+    """Order 256, theta = 784 steps, in the balanced basis of a random readout: the
+    spiking memory's error against the ideal memory, in the original coordinates,
+    over 10^5 steps of white noise stays within 25 % of its error over the first
+    10^3 (numpy model, checked against the Nengo network over 300 steps)."""
+    n, order, theta = 100_000, 256, 784.0
+    A, B = legendre_zoh(theta, order)
+    B = B[:, None]
+    readout = np.random.RandomState(7).normal(size=(16, order)) / np.sqrt(order)
+    T = balanced_basis(A, B, readout)
+    inverse = np.linalg.inv(T)
+    A2, B2 = T @ A @ inverse, T @ B
+    delta = budget_delta(A2, B2, readout @ inverse, error=0.05)
+    u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
+    states = checked_states(u, A2, B2, delta) @ inverse.T
+    ideal = np.zeros(order)
+    errors = np.empty(n)
+    for t in range(n):
+        ideal = A @ ideal + B[:, 0] * u[t, 0]
+        errors[t] = np.sum((states[t] - ideal) ** 2)
+    early, late = np.sqrt(errors[:1000].mean()), np.sqrt(errors.mean())
+    assert 0 < late < 1.25 * early
+
+
+@pytest.mark.parametrize(
+    "settings, attr",
+    [
+        (dict(basis="legendre"), "basis"),
+        (dict(basis=np.eye(ORDER + 1)), "basis"),
+        (dict(basis=np.zeros((ORDER, ORDER))), "basis"),
+        (dict(basis=np.full((ORDER, ORDER), np.nan)), "basis"),
+        (dict(basis="balanced", memory=dict(n_neurons=50)), "basis"),
+    ],
+)
+def test_basis_bad_settings(settings, attr):
+    """A basis that is not 'balanced' nor an invertible (n, n) array, or a basis for
+    a memory of delay networks, raises a ValidationError naming it; so does the
+    balanced basis of a network without dt (attr dt)."""
+    net, _ = classifier()
+    with pytest.raises(ValidationError) as error:
+        to_spiking(net, **dict(dict(memory="spiking", dt=1.0), **settings))
+    assert error.value.attr == attr
+    with pytest.raises(ValidationError) as error:
+        memory_basis(net)
+    assert error.value.attr == "dt"
+
+
+def test_finetune_in_a_basis_returns_the_original_coordinates():
+    """Fine-tuning in the balanced basis at learning rate 0 gives back the rate
+    network's own weights and memory system (the basis undone; NengoDL trains in
+    float32, so to 1e-6)."""
+    net, _ = classifier()
+    x, y = sequences(4), np.arange(4) % 3
+    tuned, _ = finetune(
+        net,
+        x,
+        y,
+        learning_rate=0.0,
+        minibatch_size=4,
+        progress_bar=False,
+        memory="spiking",
+        basis="balanced",
+        dt=1.0,
+    )
+    before, after = network_kwargs(net), network_kwargs(tuned)
+    for name in ("memory_kernel", "memory_encoders", "hidden_kernel"):
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-6, atol=1e-7)
+    assert after["memory_system"] is before["memory_system"]
+    assert getattr(tuned.lmu, "spiking_memory", None) is None
