@@ -2,7 +2,7 @@
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/spike_budget.py
 [--data DIR] [--n-val N] [--n-test N] [--check N] [--errors E1,E2,...]
-[--rules 0,1,3]``.
+[--rules 0,1,3] [--bases own,balanced] [--recurrence-errors E1,E2,...]``.
 
 A fast numpy model of the fully spiking paper psMNIST network (`SpikingMemory`:
 signed integrate-and-fire units fired by the state's increments, delta_i per
@@ -15,7 +15,12 @@ rule (`rules`: one absolute delta; relative to each dimension's state RMS on
 hidden unit, `rounding_error`), the accuracy and memory spikes per dimension per input
 step on the first ``--n-val`` validation images (the paper's last 10000 shuffled
 training images); then each rule at its best validation scale within ``--budget``
-spikes, on the first ``--n-test`` test images.
+spikes, on the first ``--n-test`` test images. ``--bases`` repeats all of it with the
+memory realized in other state bases (``balanced``: `.hybrid.memory_basis`, the
+transformed system and weights; the ideal network is the same), where the rule
+`budget_delta` with ``recurrence=True`` (scales ``--recurrence-errors``: it counts the
+residue the recurrence passes on, so the same spikes take a larger scale) is
+``to_spiking``'s default for a basis.
 """
 
 import argparse
@@ -25,7 +30,7 @@ import numpy as np
 
 from nengo_lmu.convert import load_paper_weights
 from nengo_lmu.data import data_dir, psmnist
-from nengo_lmu.hybrid import to_spiking
+from nengo_lmu.hybrid import memory_basis, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.spiking_memory import budget_delta, rounding_error
 from nengo_lmu.train import predict
@@ -71,22 +76,37 @@ def fully_spiking(x, w, A, B, delta, c=1.4, ideal=False, v0=0.5):
 
 
 
+RECURRENCE = "budget_delta, recurrence counted"
+
+
 def rules(w, A, B, rms):
     """Each rule's delta per dimension at the error 1 that `budget_delta` scales to
     (`rounding_error`: the RMS rounding error per hidden unit, its feedback through
-    the memory included), so that a rule's scale is ``to_spiking``'s ``delta_error``
-    for the default rule."""
+    the memory included, and for `RECURRENCE` the residue the recurrence passes on),
+    so that a rule's scale is ``to_spiking``'s ``delta_error`` for the default rule
+    (without a basis) and for `RECURRENCE` (with one)."""
     kernel, encoders = w["memory_kernel"], w["memory_encoders"]
     shapes = {
         "uniform (absolute delta)": np.ones(len(A)),
         "RMS-relative (calibration RMS)": rms,
         "budget_delta, readout only": budget_delta(A, B, kernel, error=1.0),
         "budget_delta (default)": budget_delta(A, B, kernel, encoders, error=1.0),
+        RECURRENCE: budget_delta(A, B, kernel, encoders, 1.0, recurrence=True),
     }
     return {
-        name: shape / rounding_error(shape, A, B, kernel, encoders)
+        name: shape
+        / rounding_error(shape, A, B, kernel, encoders, recurrence=name == RECURRENCE)
         for name, shape in shapes.items()
     }
+
+
+def in_basis(w, A, B, T):
+    """The weights and the memory system ``A``, ``B`` with the state ``T m``."""
+    if T is None:
+        return w, A, B
+    inverse = np.linalg.inv(T)
+    reading = {name: w[name] @ inverse for name in ("memory_kernel", "memory_encoders")}
+    return dict(w, **reading), T @ A @ inverse, T @ B
 
 
 def evaluate(x, y, w, A, B, delta):
@@ -95,19 +115,22 @@ def evaluate(x, y, w, A, B, delta):
     return np.mean(np.argmax(scores, axis=1) == y), spikes
 
 
-def check(data, w, A, B, kwargs, n):
-    """The numpy model against NengoDL (float64) on the first n test images."""
+def check(data, w, A, B, kwargs, n, basis):
+    """The numpy model against NengoDL (float64) on the first n test images, the
+    memory in ``basis`` (None: the network's own)."""
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
-    net = to_spiking(SequenceClassifier(**kwargs, seed=0), memory="spiking")
+    rate = SequenceClassifier(**kwargs, seed=0)
+    net = to_spiking(rate, memory="spiking", basis=basis)
     with net:
         nengo_dl.configure_settings(dtype="float64")
     x = data.x_test[:n]
     scores, stats = predict(net, x, minibatch_size=n, spikes=True)
     delta = net.lmu.spiking_memory.delta
-    ours, spikes, _ = fully_spiking(x, w, A, B, delta)
+    ours, spikes, _ = fully_spiking(x, *in_basis(w, A, B, net.memory_basis), delta)
     print(
-        f"numpy model vs NengoDL (float64), first {n} test images, default delta: "
+        f"numpy model vs NengoDL (float64), first {n} test images, default delta, "
+        f"basis {basis or 'own'}: "
         f"max |score difference| {np.abs(scores - ours).max():.1e}, memory spikes "
         f"per dimension per step {spikes:.4f} vs {stats['memory'].total:.4f}"
     )
@@ -123,51 +146,60 @@ def main():
     parser.add_argument("--errors", default="0.02,0.025,0.03")
     parser.add_argument("--rules", default="all", help="comma-separated rule numbers")
     parser.add_argument("--budget", type=float, default=5.0)
+    parser.add_argument("--bases", default="own", help="comma-separated: own,balanced")
+    parser.add_argument("--recurrence-errors", default="0.33,0.36,0.4,0.44")
     args = parser.parse_args()
     directory = data_dir(args.data)
     kwargs = load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5")
     w = dict(kwargs, readout_bias=np.asarray(kwargs["readout_bias"]))
     A, B = kwargs["memory_system"].A, kwargs["memory_system"].B
     data = psmnist("paper", directory)
+    bases = {
+        name: None if name == "own" else memory_basis(SequenceClassifier(**kwargs))
+        for name in args.bases.split(",")
+    }
     if args.check:
-        check(data, w, A, B, kwargs, args.check)
+        for name in bases:
+            check(data, w, A, B, kwargs, args.check, None if name == "own" else name)
     xv, yv = data.x_val[: args.n_val], data.y_val[: args.n_val]
-    rms = fully_spiking(data.x_train[: args.n_calib], w, A, B, 1.0, None, True)[2]
     scores = fully_spiking(xv, w, A, B, 1.0, ideal=True)[0]
     print(
         f"\nfirst {len(xv)} validation images; hybrid (ideal memory) accuracy "
         f"{np.mean(np.argmax(scores, axis=1) == yv):.4f}; RMS from the first "
         f"{args.n_calib} training images (rate network)\n"
     )
-    print("| rule | scale (pre-activation error) | mean delta | validation accuracy "
-          "| memory spikes/dim/step |")
-    print("|---|---|---|---|---|")
-    best = {}
-    chosen = rules(w, A, B, rms)
-    if args.rules != "all":
-        names = list(chosen)
-        chosen = {names[int(i)]: chosen[names[int(i)]] for i in args.rules.split(",")}
-    for name, shape in chosen.items():
-        for error in map(float, args.errors.split(",")):
-            t0 = time.perf_counter()
-            accuracy, spikes = evaluate(xv, yv, w, A, B, error * shape)
-            print(
-                f"| {name} | {error} | {error * shape.mean():.4f} | {accuracy:.4f} "
-                f"| {spikes:.2f} |",
-                flush=True,
-            )
-            if spikes <= args.budget and accuracy > best.get(name, (0, 0))[1]:
-                best[name] = (error, accuracy, time.perf_counter() - t0)
+    print("| basis | rule | scale (pre-activation error) | mean delta | validation "
+          "accuracy | memory spikes/dim/step |")
+    print("|---|---|---|---|---|---|")
+    best, chosen = {}, {}
+    for basis, T in bases.items():
+        system = in_basis(w, A, B, T)
+        rms = fully_spiking(data.x_train[: args.n_calib], *system, 1.0, None, True)[2]
+        chosen[basis] = rules(*system, rms)
+        if args.rules != "all":
+            names = list(chosen[basis])
+            chosen[basis] = {names[int(i)]: chosen[basis][names[int(i)]]
+                             for i in args.rules.split(",")}
+        for name, shape in chosen[basis].items():
+            errors = args.recurrence_errors if name == RECURRENCE else args.errors
+            for error in map(float, errors.split(",")):
+                accuracy, spikes = evaluate(xv, yv, *system, error * shape)
+                print(
+                    f"| {basis} | {name} | {error} | {error * shape.mean():.4f} | "
+                    f"{accuracy:.4f} | {spikes:.2f} |",
+                    flush=True,
+                )
+                key = (basis, name)
+                if spikes <= args.budget and accuracy > best.get(key, (0, 0))[1]:
+                    best[key] = (error, accuracy)
     print(f"\nbest validation accuracy at <= {args.budget} spikes, then on the first "
           f"{args.n_test} test images (numpy model):")
     xt, yt = data.x_test[: args.n_test], data.y_test[: args.n_test]
-    for name, shape in chosen.items():
-        if name in best:
-            error, accuracy, _ = best[name]
-            test, spikes = evaluate(xt, yt, w, A, B, error * shape)
-            print(f"{name}: error {error} (validation {accuracy:.4f}) -> test "
-                  f"{test:.4f} at {spikes:.2f} spikes/dim/step")
-
+    for (basis, name), (error, accuracy) in best.items():
+        system = in_basis(w, A, B, bases[basis])
+        test, spikes = evaluate(xt, yt, *system, error * chosen[basis][name])
+        print(f"{basis} basis, {name}: error {error} (validation {accuracy:.4f}) -> "
+              f"test {test:.4f} at {spikes:.2f} spikes/dim/step")
 
 if __name__ == "__main__":
     main()

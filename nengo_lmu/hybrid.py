@@ -147,6 +147,10 @@ def to_spiking(
         `.spiking_memory.budget_delta`; the default, chosen on psMNIST's validation
         images by ``benchmarks/spike_budget.py``, keeps the paper's psMNIST model
         within 5 memory spikes per dimension per input step).
+        With a ``basis``, the estimate also counts the rounding residue the
+        memory's recurrence passes on (`.spiking_memory.budget_delta` with
+        ``recurrence=True``), which the balanced basis is made for: the same spikes
+        then take a larger ``delta_error``.
     dt : float, optional
         The simulator's time step, for a spiking memory (or delay networks) of an
         LMU with an analog memory and no ``dt`` (e.g. ``.npz`` files from
@@ -180,6 +184,11 @@ def to_spiking(
         NengoDL), for `.train.predict` to count spikes.
     """
     if isinstance(net, StackedModel):
+        if basis is not None:
+            raise ValidationError(
+                "A StackedModel keeps the ideal memory: it takes no basis",
+                attr="basis",
+            )
         return _stacked_to_spiking(
             net, k, rate_scale, hidden, memory, synapse, initial_voltage, dt
         )

@@ -31,6 +31,15 @@ ill-conditioned at high order. Quantizing the increments instead keeps the recur
 exact up to the bounded residue, at any order, with one unit per state dimension and
 no decoders to solve. ``delta`` trades spikes for accuracy; its default in
 `.hybrid.to_spiking` was chosen by ``benchmarks/fully_spiking.py``.
+
+The units quantize the state in whatever basis the system is given in: a similarity
+transform ``T`` (`.hybrid.to_spiking`'s ``basis``) leaves the ideal network the same
+but changes both the spikes (the size of each dimension's increments) and the cost
+of the rounding (how each dimension is read, and what ``(I - A) r`` the recurrence
+passes on, which the memory integrates). `balanced_basis` makes the two equal and
+diagonal, which minimizes the spikes for a given error estimate; on the paper's
+psMNIST model it scores higher at the same spikes than the Legendre basis
+(``benchmarks/spike_budget.py --bases own,balanced``).
 """
 
 import sys
