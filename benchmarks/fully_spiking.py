@@ -20,11 +20,13 @@ test images (paper preprocessing), in NengoDL:
 
 psMNIST after fine-tuning (``--part finetune``): the paper's weights converted fully
 spiking at ``delta_error = --finetune-error`` (a budget of about 2 memory spikes per
-dimension per step), before and after ``--finetune-epochs`` of spike-aware
+dimension per step), then up to ``--finetune-epochs`` epochs of spike-aware
 fine-tuning through the spiking memory and hidden units (`.hybrid.finetune`, NengoDL,
-fused) on the first ``--finetune-train`` images of the paper's training split, at
-``--finetune-learning-rate``; the rate network and both spiking networks on the first
-``--n-val`` validation images and the first ``--n`` test images. ``--finetune-basis
+fused) on the first ``--finetune-train`` images of the paper's training split, each
+epoch a `finetune` call with a new Adam at ``--finetune-learning-rate``; the spiking
+network after each epoch on the first ``--n-val`` validation images, which choose the
+number of epochs; then the rate network and the spiking network before fine-tuning
+and at the chosen epochs on the first ``--n`` test images. ``--finetune-basis
 balanced`` realizes the spiking memory in the balanced basis of the paper's network
 (`.hybrid.memory_basis`; ``delta_error`` then counts the residue the recurrence
 passes on, so it is larger for the same spikes), before and after fine-tuning.
@@ -165,34 +167,45 @@ def finetune_part():
     balanced = args.finetune_basis == "balanced"
     basis = memory_basis(net, dt=1.0) if balanced else None
     conversion = dict(memory="spiking", delta_error=args.finetune_error, basis=basis)
-    sets = (
-        ("validation", data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]),
-        ("test", data.x_test[: args.n], data.y_test.ravel()[: args.n]),
-    )
+    xv, yv = data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]
+    xt, yt = data.x_test[: args.n], data.y_test.ravel()[: args.n]
+    train = data.x_train[: args.finetune_train], data.y_train[: args.finetune_train]
     print(
         f"\npsMNIST, the paper's weights, fully spiking at delta_error "
         f"{args.finetune_error} ({args.finetune_basis} basis); spike-aware "
-        f"fine-tuning: {args.finetune_epochs} epochs on the first {args.finetune_train} training images, learning rate "
-        f"{args.finetune_learning_rate}"
+        f"fine-tuning: up to {args.finetune_epochs} epochs on the first "
+        f"{args.finetune_train} training images, each with a new Adam at "
+        f"{args.finetune_learning_rate}, the number chosen on the first {len(xv)} "
+        f"validation images"
     )
-    t0 = time.perf_counter()
-    tuned, _ = finetune(
-        net,
-        data.x_train[: args.finetune_train],
-        data.y_train.ravel()[: args.finetune_train],
-        epochs=args.finetune_epochs,
-        learning_rate=args.finetune_learning_rate,
-        minibatch_size=100,
-        progress_bar=False,
-        **conversion,
-    )
-    print(f"fine-tuning took {time.perf_counter() - t0:.0f} s")
-    for name, x, y in sets:
-        print(f"first {len(x)} {name} images")
-        describe("rate network", net, x, y)
-        for when, rate in (("before", net), ("after", tuned)):
-            spiking = to_spiking(rate, **conversion)
-            describe(f"fully spiking, {when} fine-tuning", spiking, x, y)
+    describe("rate network (validation)", net, xv, yv)
+    tuned = [net]
+    spiking = to_spiking(net, **conversion)
+    scores = [describe("fully spiking, 0 epochs", spiking, xv, yv)]
+    for epoch in range(1, args.finetune_epochs + 1):
+        t0 = time.perf_counter()
+        tuned.append(
+            finetune(
+                tuned[-1],
+                train[0],
+                train[1].ravel(),
+                epochs=1,
+                learning_rate=args.finetune_learning_rate,
+                minibatch_size=100,
+                progress_bar=False,
+                **conversion,
+            )[0]
+        )
+        print(f"epoch {epoch} took {time.perf_counter() - t0:.0f} s")
+        spiking = to_spiking(tuned[-1], **conversion)
+        scores.append(describe(f"fully spiking, {epoch} epochs", spiking, xv, yv))
+    chosen = int(np.argmax([accuracy for accuracy, _ in scores]))
+    print(f"chosen on the validation images: {chosen} epochs")
+    print(f"first {len(xt)} test images")
+    describe("rate network", net, xt, yt)
+    for epochs in sorted({0, chosen}):
+        spiking = to_spiking(tuned[epochs], **conversion)
+        describe(f"fully spiking, {epochs} epochs", spiking, xt, yt)
 
 
 def psdigits_part():
