@@ -16,7 +16,12 @@ from nengo_lmu.compat import planned_operator_types
 from nengo_lmu.convert import network_kwargs
 from nengo_lmu.hybrid import MEMORY_NETWORK, finetune, memory_basis, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
-from nengo_lmu.spiking_memory import SpikingMemory, balanced_basis, budget_delta
+from nengo_lmu.spiking_memory import (
+    SpikingMemory,
+    balanced_basis,
+    budget_delta,
+    rounding_error,
+)
 from nengo_lmu.train import fit, predict
 from reference import legendre_zoh, random_weights, spiking_memory_cell
 
@@ -569,3 +574,22 @@ def test_finetune_in_a_basis_returns_the_original_coordinates():
         np.testing.assert_allclose(after[name], before[name], rtol=1e-6, atol=1e-7)
     assert after["memory_system"] is before["memory_system"]
     assert getattr(tuned.lmu, "spiking_memory", None) is None
+
+
+def test_budget_delta_with_the_recurrence_against_sums():
+    """``budget_delta(..., recurrence=True)`` is the rule with the weights ``w_i^2`` of
+    the diagonal of `balanced_basis`'s weight matrix (explicit sums), and its error
+    estimate (`rounding_error`) is larger than without the recurrence."""
+    A, B = legendre_zoh(THETA, ORDER)
+    B = B[:, None]
+    rng = np.random.RandomState(8)
+    readout, feedback = rng.normal(size=(7, ORDER)), rng.normal(size=(1, ORDER))
+    Q, W = gramians_by_sums(A, B, readout, feedback)
+    delta = budget_delta(A, B, readout, feedback, error=0.3, recurrence=True)
+    weight2 = np.diag(W)
+    expected = (np.sqrt(np.diag(Q)) / weight2) ** (1 / 3)
+    expected *= 0.3 / np.sqrt(np.sum(weight2 * expected**2) / 12 / len(readout))
+    np.testing.assert_allclose(delta, expected, rtol=1e-8)
+    with_recurrence = rounding_error(delta, A, B, readout, feedback, recurrence=True)
+    np.testing.assert_allclose(with_recurrence, 0.3, rtol=1e-12)
+    assert rounding_error(delta, A, B, readout, feedback) < 0.99 * with_recurrence
