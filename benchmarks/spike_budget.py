@@ -16,8 +16,9 @@ hidden unit, `rounding_error`), the accuracy and memory spikes per dimension per
 step on the first ``--n-val`` validation images (the paper's last 10000 shuffled
 training images); then each rule at its best validation scale within ``--budget``
 spikes, on the first ``--n-test`` test images. ``--bases`` repeats all of it with the
-memory realized in other state bases (``balanced``: `.hybrid.memory_basis`, the
-transformed system and weights; the ideal network is the same), where the rule
+memory realized in other state bases (``balanced``: `.hybrid.memory_basis`;
+``schur``: the orthogonal real Schur basis of ``A``; the transformed system and
+weights, to_spiking's ``basis``: the ideal network is the same), where the rule
 `budget_delta` with ``recurrence=True`` (scales ``--recurrence-errors``: it counts the
 residue the recurrence passes on, so the same spikes take a larger scale) is
 ``to_spiking``'s default for a basis.
@@ -27,6 +28,7 @@ import argparse
 import time
 
 import numpy as np
+import scipy.linalg
 
 from nengo_lmu.convert import load_paper_weights
 from nengo_lmu.data import data_dir, psmnist
@@ -115,9 +117,9 @@ def evaluate(x, y, w, A, B, delta):
     return np.mean(np.argmax(scores, axis=1) == y), spikes
 
 
-def check(data, w, A, B, kwargs, n, basis):
+def check(data, w, A, B, kwargs, n, basis, name):
     """The numpy model against NengoDL (float64) on the first n test images, the
-    memory in ``basis`` (None: the network's own)."""
+    memory in ``basis`` (None: the network's own; ``name`` as printed)."""
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
     rate = SequenceClassifier(**kwargs, seed=0)
@@ -130,7 +132,7 @@ def check(data, w, A, B, kwargs, n, basis):
     ours, spikes, _ = fully_spiking(x, *in_basis(w, A, B, net.memory_basis), delta)
     print(
         f"numpy model vs NengoDL (float64), first {n} test images, default delta, "
-        f"basis {basis or 'own'}: "
+        f"basis {name}: "
         f"max |score difference| {np.abs(scores - ours).max():.1e}, memory spikes "
         f"per dimension per step {spikes:.4f} vs {stats['memory'].total:.4f}"
     )
@@ -146,7 +148,9 @@ def main():
     parser.add_argument("--errors", default="0.02,0.025,0.03")
     parser.add_argument("--rules", default="all", help="comma-separated rule numbers")
     parser.add_argument("--budget", type=float, default=5.0)
-    parser.add_argument("--bases", default="own", help="comma-separated: own,balanced")
+    parser.add_argument(
+        "--bases", default="own", help="comma-separated: own, balanced, schur"
+    )
     parser.add_argument("--recurrence-errors", default="0.33,0.36,0.4,0.44")
     args = parser.parse_args()
     directory = data_dir(args.data)
@@ -154,13 +158,15 @@ def main():
     w = dict(kwargs, readout_bias=np.asarray(kwargs["readout_bias"]))
     A, B = kwargs["memory_system"].A, kwargs["memory_system"].B
     data = psmnist("paper", directory)
-    bases = {
-        name: None if name == "own" else memory_basis(SequenceClassifier(**kwargs))
-        for name in args.bases.split(",")
+    known = {
+        "own": lambda: None,
+        "balanced": lambda: memory_basis(SequenceClassifier(**kwargs)),
+        "schur": lambda: scipy.linalg.schur(A, output="real")[1].T,
     }
+    bases = {name: known[name]() for name in args.bases.split(",")}
     if args.check:
-        for name in bases:
-            check(data, w, A, B, kwargs, args.check, None if name == "own" else name)
+        for name, T in bases.items():
+            check(data, w, A, B, kwargs, args.check, T, name)
     xv, yv = data.x_val[: args.n_val], data.y_val[: args.n_val]
     scores = fully_spiking(xv, w, A, B, 1.0, ideal=True)[0]
     print(
