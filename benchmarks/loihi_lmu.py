@@ -32,12 +32,33 @@ one neuron rule at a time (a pair's two units get + and - the drive):
   voltage above the threshold is lost;
 - ``clip`` and ``one-spike``, one of the chip's differences each: ``clip`` clips the
   voltage at 0, fires at most one spike and subtracts it; ``one-spike`` is Nengo's
-  rule with at most one spike per tick (the rest stays in the voltage).
+  rule with at most one spike per tick (the rest stays in the voltage);
+
+and the ``signed`` rules, a pair whose voltages both follow the signed residue (as
+a `SpikingMemory` unit's voltage does), with the chip's negative voltage floor
+(``Compartment.vmin``, down to ``-2**23 + 1``; here ``VMIN``) in place of
+nengo-loihi's default 0:
+
+- ``signed-if``: the reference, one signed integrate-and-fire unit per dimension,
+  thresholds at +-``THRESHOLD`` (1/2), subtractive reset (a spike is the residue
+  rounded, as `SpikingMemory`'s voltage starting at 1/2 makes it);
+- ``signed``: the chip's rule (floor ``VMIN``, at most one spike per tick, a spike
+  when the voltage exceeds ``THRESHOLD``, reset to 0), each unit's spikes fed back one
+  tick later, once (what a relay unit with a one-tick synapse, connected with the
+  opposite weight of the direct connection, does on the chip's integrating
+  synapse): +1 into the partner's voltage, ``THRESHOLD - 1`` into its own, so that,
+  but for the reset, the on unit's voltage is the residue and the off unit's minus
+  it. The reset to 0 loses each spike's overshoot (the voltage above the threshold);
+- ``signed-sub``: ``signed`` with a subtractive reset of ``THRESHOLD`` (no overshoot
+  lost), which the chip does not have;
+- ``signed-comp``: ``signed`` with each unit's mean overshoot, measured on as many
+  training sequences, added back with the one-tick feedback.
 
 It prints the NRMSE of the memory state at the end of each input step against the
-float64 memory, and the spikes per memory dimension per input step.
+float64 memory, the spikes per memory dimension per input step, and for the
+``signed`` rules the mean overshoot per spike.
 
-Part 2: the same memory as a Nengo network (`LoihiSignedMemory`) on the reference
+Part 2 (not with ``--emulator-images 0``; on/off pairs only): the same memory as a Nengo network (`LoihiSignedMemory`) on the reference
 simulator (with `nengo.SpikingRectifiedLinear` and with
 `LoihiSpikingRectifiedLinear` units) and on the Loihi emulator, ``--emulator-images``
 test sequences at ``--emulator-ticks`` ticks per step: the emulator scores as the
@@ -65,6 +86,8 @@ DT = 0.001
 DECAY = 1 - 1 / 4096  # the chip's slowest synaptic current, per tick
 TAU = -DT / np.log(DECAY)  # as a nengo.Lowpass
 INPUT_DELTA = 1 / 16  # psDigits pixels are multiples of 1/16
+THRESHOLD = 0.5  # the signed rules' threshold, in spikes
+VMIN = -4.0  # the signed rules' voltage floor, in spikes (the chip's: -2**23 + 1)
 
 
 def tick_matrices(A, B, ticks):
@@ -98,22 +121,56 @@ def step_units(rule, voltage, drive):
     return spikes
 
 
-def numpy_memory(A, B, delta, u, ticks, rule):
-    """States at the end of each input step, and spikes per dimension per step."""
+def step_signed(rule, voltage, drive, previous, offset):
+    """One tick of the ``signed`` rules' pairs (see the module notes); returns spikes
+    and each spike's overshoot (the voltage above the threshold, which a reset to 0
+    loses)."""
+    n = voltage.shape[1] // 2
+    if rule == "signed-if":  # one signed unit per dimension, in the on unit's voltage
+        voltage[:, :n] += drive
+        spikes = np.hstack([voltage[:, :n] > 0.5, voltage[:, :n] < -0.5]).astype(float)
+        voltage[:, :n] -= spikes[:, :n] - spikes[:, n:]
+        return spikes, np.zeros_like(spikes)
+    voltage += np.hstack([drive, -drive]) + np.roll(previous, n, axis=1)
+    voltage += (THRESHOLD - 1 + offset) * previous
+    np.maximum(voltage, VMIN, out=voltage)
+    spikes = (voltage > THRESHOLD).astype(float)
+    overshoot = (voltage - THRESHOLD) * spikes
+    if rule == "signed-sub":
+        voltage -= THRESHOLD * spikes
+    else:
+        voltage[spikes > 0] = 0
+    return spikes, overshoot
+
+
+def numpy_memory(A, B, delta, u, ticks, rule, offset=0.0):
+    """States at the end of each input step, spikes per dimension per step, and the
+    mean overshoot of each unit's spikes (``signed`` rules; ``offset`` is their
+    overshoot compensation)."""
     A_k, B_k = tick_matrices(A, B, ticks)
     drive_matrix = (A_k - DECAY * np.eye(len(A))) * delta[None] / delta[:, None]
     n, steps = u.shape[:2]
     voltage = np.zeros((n, 2 * len(A)))
+    fired = np.zeros_like(voltage)
+    overshoot = np.zeros((2, 2 * len(A)))  # sums of overshoots, numbers of spikes
     counts = np.zeros((n, len(A)))  # leaky sums of on - off spikes
     states, spikes = [], 0.0
     for step in range(steps):
         for _ in range(ticks):
             drive = counts @ drive_matrix.T + (u[:, step] @ B_k.T) / delta
-            fired = step_units(rule, voltage, np.hstack([drive, -drive]))
+            if rule.startswith("signed"):
+                fired, over = step_signed(rule, voltage, drive, fired, offset)
+                overshoot += [over.sum(axis=0), fired.sum(axis=0)]
+            else:
+                fired = step_units(rule, voltage, np.hstack([drive, -drive]))
             counts = DECAY * counts + fired[:, : len(A)] - fired[:, len(A) :]
             spikes += fired.sum()
         states.append(counts * delta)
-    return np.stack(states, axis=1), spikes / (n * steps * len(A))
+    return (
+        np.stack(states, axis=1),
+        spikes / (n * steps * len(A)),
+        overshoot[0] / np.maximum(overshoot[1], 1),
+    )
 
 
 def ideal_memory(A, B, u):
@@ -238,7 +295,10 @@ def main():
     )
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--ticks", default="20,100,400")
-    parser.add_argument("--rules", default="nengo,loihi,clip,one-spike")
+    parser.add_argument(
+        "--rules",
+        default="nengo,loihi,clip,one-spike,signed-if,signed,signed-sub,signed-comp",
+    )
     parser.add_argument("--emulator-images", type=int, default=2)
     parser.add_argument("--emulator-ticks", type=int, default=20)
     args = parser.parse_args()
@@ -278,16 +338,29 @@ def main():
         f"(delta_error {recipe.spiking['delta_error']}), "
         f"{args.images} test sequences; state NRMSE at the end of each step"
     )
+    u_train = e_x * data.x_train[: args.images].astype(np.float64)
     for ticks in map(int, args.ticks.split(",")):
         for rule in args.rules.split(","):
             start = time.time()
-            states, spikes = numpy_memory(A, B, delta, u, ticks, rule)
+            offset = 0.0
+            if rule == "signed-comp":  # the mean overshoots, on training sequences
+                offset = numpy_memory(A, B, delta, u_train, ticks, "signed")[2]
+            states, spikes, overshoot = numpy_memory(
+                A, B, delta, u, ticks, rule.replace("-comp", ""), offset
+            )
             print(
-                f"numpy, {ticks:4d} ticks/step, rule {rule:9s}: NRMSE "
-                f"{nrmse(states, target):7.3f}, {spikes:5.1f} spikes/dim/step "
-                f"({time.time() - start:.0f} s)",
+                f"numpy, {ticks:4d} ticks/step, rule {rule:11s}: NRMSE "
+                f"{nrmse(states, target):7.3f}, {spikes:5.1f} spikes/dim/step"
+                + (
+                    f", mean overshoot {overshoot.mean():.4f} spikes"
+                    if rule.startswith("signed") and rule != "signed-if"
+                    else ""
+                )
+                + f" ({time.time() - start:.0f} s)",
                 flush=True,
             )
+    if not args.emulator_images:
+        return
     ticks, n = args.emulator_ticks, args.emulator_images
     target = ideal_memory(A, B, e_x * x[:n])
     model = numpy_memory(A, B, delta, e_x * x[:n], ticks, "loihi")[0]
