@@ -58,6 +58,10 @@ It prints the NRMSE of the memory state at the end of each input step against th
 float64 memory, the spikes per memory dimension per input step, and for the
 ``signed`` rules the mean overshoot per spike.
 
+Then one fed-back pair (``signed``, ``FlooredRectifiedLinear`` units, with their
+relays, no memory) on the emulator against the numpy model, with ``vmin`` = ``VMIN``
+and 0.
+
 Part 2 (not with ``--emulator-images 0``; on/off pairs only): the same memory as a Nengo network (`LoihiSignedMemory`) on the reference
 simulator (with `nengo.SpikingRectifiedLinear` and with
 `LoihiSpikingRectifiedLinear` units) and on the Loihi emulator, ``--emulator-images``
@@ -121,7 +125,7 @@ def step_units(rule, voltage, drive):
     return spikes
 
 
-def step_signed(rule, voltage, drive, previous, offset):
+def step_signed(rule, voltage, drive, previous, offset, vmin=VMIN):
     """One tick of the ``signed`` rules' pairs (see the module notes); returns spikes
     and each spike's overshoot (the voltage above the threshold, which a reset to 0
     loses)."""
@@ -133,7 +137,7 @@ def step_signed(rule, voltage, drive, previous, offset):
         return spikes, np.zeros_like(spikes)
     voltage += np.hstack([drive, -drive]) + np.roll(previous, n, axis=1)
     voltage += (THRESHOLD - 1 + offset) * previous
-    np.maximum(voltage, VMIN, out=voltage)
+    np.maximum(voltage, vmin, out=voltage)
     spikes = (voltage > THRESHOLD).astype(float)
     overshoot = (voltage - THRESHOLD) * spikes
     if rule == "signed-sub":
@@ -284,6 +288,56 @@ def network_states(simulator, A, B, delta, sequence, ticks, neuron_type):
     return np.array(states)
 
 
+class FlooredRectifiedLinear(nengo.SpikingRectifiedLinear):
+    """The units of the ``signed`` rules, for the emulator: the builder
+    `pair_check` registers gives them the threshold ``THRESHOLD`` and the voltage
+    floor ``vmin`` (in spikes; nengo-loihi's default is 0)."""
+
+    vmin = VMIN
+
+
+def pair_check(drive=0.3, ticks=1000, vmin=VMIN):
+    """One fed-back pair (the ``signed`` rule, no memory: biases ``+-drive`` spikes
+    per tick) with its two relay units on the emulator, against the numpy model;
+    returns both spike trains."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.builder import Builder  # pylint: disable=import-outside-toplevel
+
+    def build_floored(model, neuron_type, neurons, block):  # pylint: disable=W0613
+        block.compartment.configure_relu(vth=THRESHOLD / model.dt, dt=model.dt)
+        block.compartment.vmin = neuron_type.vmin / model.dt
+
+    if FlooredRectifiedLinear not in Builder.builders:
+        Builder.register(FlooredRectifiedLinear)(build_floored)
+
+    def ensemble(neuron_type, bias):
+        return nengo.Ensemble(
+            2, 1, neuron_type=neuron_type, gain=np.ones(2), bias=np.asarray(bias) / DT
+        )
+
+    neuron_type = FlooredRectifiedLinear()
+    neuron_type.vmin = vmin
+    feedback = np.array([[THRESHOLD - 1, 1], [1, THRESHOLD - 1]]) / (1 - DECAY)
+    with nengo.Network(seed=0) as net:
+        units = ensemble(neuron_type, [drive, -drive])
+        relays = ensemble(nengo.SpikingRectifiedLinear(), [0, 0])
+        nengo.Connection(units.neurons, units.neurons, transform=feedback, synapse=TAU)
+        nengo.Connection(units.neurons, relays.neurons, transform=2, synapse=DT / 10)
+        nengo.Connection(
+            relays.neurons, units.neurons, transform=-feedback, synapse=TAU
+        )
+        probe = nengo.Probe(units.neurons)
+    with nengo_loihi.Simulator(net, dt=DT, target="sim", progress_bar=False) as sim:
+        sim.run_steps(ticks)
+    voltage, fired, model = np.zeros((1, 2)), np.zeros((1, 2)), []
+    for _ in range(ticks):
+        fired = step_signed(
+            "signed", voltage, np.full((1, 1), drive), fired, 0.0, vmin
+        )[0]
+        model.append(fired[0])
+    return sim.data[probe] * DT, np.array(model)
+
+
 def main():
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
@@ -359,6 +413,15 @@ def main():
                 + f" ({time.time() - start:.0f} s)",
                 flush=True,
             )
+    for vmin in (VMIN, 0.0):
+        chip, model = pair_check(vmin=vmin)
+        print(
+            f"emulator, one fed-back pair and its relays, vmin {vmin}, drive +-0.3 "
+            f"spikes/tick, 1000 ticks: on/off spikes {chip.sum(axis=0)} (numpy "
+            f"'signed' rule {model.sum(axis=0)}; same spike times: "
+            f"{np.array_equal(chip, model)})",
+            flush=True,
+        )
     if not args.emulator_images:
         return
     ticks, n = args.emulator_ticks, args.emulator_images
