@@ -188,11 +188,15 @@ def test_export_nir_command(tmp_path):
     weights = tmp_path / "weights.npz"
     save_weights(weights, network_kwargs(classifier()))
     out = tmp_path / "lmu.nir"
-    result = run_cli("export-nir", str(weights), str(out), "--memory", "spiking")
+    args = ("--memory", "spiking", "--form", "zoh")
+    result = run_cli("export-nir", str(weights), str(out), *args)
     assert result.returncode == 0, result.stderr
     assert f"NIR graph written to {out}" in result.stdout
     graph = nir.read(out)
-    expected = lmu_to_nir(to_spiking(classifier(), dt=1.0, memory="spiking"))
+    net = to_spiking(classifier(), dt=1.0, memory="spiking")
+    expected = lmu_to_nir(net, form="zoh")
+    assert graph.metadata["form"] == "zoh"
+    assert np.allclose(graph.nodes["A"].weight, expected.nodes["A"].weight)
     assert set(graph.nodes) == set(expected.nodes)
     assert np.allclose(
         graph.nodes["memory_kernel"].weight, expected.nodes["memory_kernel"].weight

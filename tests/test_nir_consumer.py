@@ -1,17 +1,28 @@
-"""An exported NIR graph run in an independent NIR consumer: Norse, through nirtorch.
+"""Exported NIR graphs run in independent NIR consumers: Norse and SpikingJelly.
 
-Norse (with torch) cannot live next to the pinned TensorFlow 2.12 stack (torch 2.13 needs
-typing_extensions >= 4.10), so it has its own environment, ``.venv-nir``, which ``make
-test`` builds from ``tests/nir_consumer/requirements.txt``; the graph goes to it as a
-``.nir`` file and its output comes back as a ``.npy`` file (``tests/nir_consumer/
-run_norse.py``). Outside CI the test skips where that environment is missing.
+Torch cannot live next to the pinned TensorFlow 2.12 stack (torch 2.13 needs
+typing_extensions >= 4.10), so the consumers have their own environment, ``.venv-nir``,
+which ``make test`` builds from ``tests/nir_consumer/requirements.txt``; a graph goes to
+it as a ``.nir`` file and the results come back as ``.npy``/``.npz`` files
+(``tests/nir_consumer/run_norse.py``, ``run_spikingjelly.py``). Outside CI the tests
+skip where that environment is missing.
 
 What Norse 1.1.0 runs: Affine, Linear, IF, LIF and CubaLIF nodes (forward Euler at its
 ``dt``, a spike is 1 for one step, reset to ``v_reset``); it has no I or LI node (they
-import as nothing), so the exported LMU graphs (I nodes) do not run there and the
-delay network's decoded output (an LI node) is computed here from Norse's spikes. The
-graph's spike edges are scaled by ``1 / dt`` for Norse: a NIR spike is a unit impulse,
-Norse's is 1 for one step (an integral of ``dt``).
+import as nothing), and its IF ignores ``r`` and ``v_reset``. So the delay network's
+spiking part runs there and its decoded output (an LI node) is computed here from
+Norse's spikes; the graph's spike edges are scaled by ``1 / dt`` for Norse (a NIR spike
+is a unit impulse, Norse's is 1 for one step: an integral of ``dt``).
+
+What SpikingJelly 2.0.0 runs (``spikingjelly.activation_based.nir_exchange``, through
+nirtorch 2.6's ``nir_to_torch``): Affine, Linear, IF (its ``v_threshold`` and
+``v_reset``; ``r`` must be ``1 / dt``), LIF and CubaLIF; no I or LI node either, nor
+do snnTorch 1.0.0 (which imports IF as a leaky neuron), Rockpool 3.1.0 (no IF or I) or
+Spyx 1.0.0. The LMU graphs run there with two parts that are ours, in
+``run_spikingjelly.py``: the I node (``Integrator``, registered for ``nir.I`` in the
+node map nirtorch takes) and an exact rewrite of the graph into SpikingJelly's units
+(spike edges times ``1 / h``, each IF's ``r h`` moved into its input weights), stepped
+in sub-steps ``h`` of the network's ``dt``, the IF voltages starting at 0 as NIR's.
 """
 
 import os
@@ -19,9 +30,9 @@ import pathlib
 import subprocess
 
 import nengo
-import scipy.linalg
 import numpy as np
 import pytest
+import scipy.linalg
 
 from nengo_lmu import DelayNetwork, SequenceClassifier, to_spiking
 from nengo_lmu.tasks import nrmse, psdigits

@@ -24,12 +24,17 @@ units, which are a pair of IF nodes per state dimension::
 Semantics mapped, and why:
 
 - **Time**: NIR is continuous-time; the LMU is a discrete cell stepped at ``dt`` (1 for
-  the tasks' theta in steps). The graph holds the continuous system whose forward-Euler
-  step at ``dt`` (``v += dt * r * input``) is the Nengo network's step, so a consumer
-  stepping it at ``dt`` (feed-forward edges in the same step, cycles from the last step)
-  reproduces it: the ideal memory is an ``I`` node with ``r = 1 / dt`` fed by
-  ``(A - I) m + B u``, the discrete (trained) ``A`` and ``B``. The graph's
-  ``metadata["dt"]`` gives ``dt``.
+  the tasks' theta in steps). The memory is an ``I`` node with ``r = 1 / dt`` fed by
+  ``F m + G u``, in one of two forms (``lmu_to_nir(..., form=)``; the graph's
+  ``metadata`` gives ``dt`` and ``form``). ``"euler"`` (default): ``F = A - I``,
+  ``G = B`` (the discrete, trained ``A`` and ``B``), the system whose forward-Euler
+  step at ``dt`` (``v += dt * r * input``) is the Nengo network's step, for a consumer
+  stepping at ``dt``. ``"zoh"``: ``F = log A``, ``G = (A - I)^-1 F B``, the system
+  whose exact solution over each ``dt``, the input held, is the network's step, for a
+  consumer that integrates finely (NIR's continuous meaning). Neither makes the rest
+  of the cell exact in continuous time: there a step's spikes and memory change reach
+  the other nodes within the step, where Nengo's reach them at the next step
+  (``tests/test_nir_consumer.py`` measures both forms in SpikingJelly).
 - **Spikes and units**: a NIR spike is a unit impulse; a Nengo spike of amplitude ``a``
   is ``a / dt`` for one step, whose integral is ``a``, so the edges leaving spiking
   nodes carry the Nengo weights times ``a``. A consumer that passes a spike as 1 for
