@@ -61,7 +61,11 @@ def run_consumer(script, graph, x, args, tmp_path):
     out = tmp_path / ("y.npz" if script == "run_spikingjelly.py" else "y.npy")
     paths = [tmp_path / "graph.nir", tmp_path / "x.npy", *map(str, args), out]
     result = subprocess.run(
-        [str(CONSUMER), str(ROOT / "tests" / "nir_consumer" / script), *map(str, paths)],
+        [
+            str(CONSUMER),
+            str(ROOT / "tests" / "nir_consumer" / script),
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -296,5 +300,7 @@ def test_spiking_lmu_runs_in_spikingjelly(tmp_path):
     totals = np.corrcoef(ours.sum(axis=1).ravel(), theirs.sum(axis=1).ravel())[0, 1]
     ratio, equal = ours.sum() / theirs.sum(), np.mean(ours == theirs)
     error = nrmse(y["output"], nengo_out["output"])
-    print("totals corr, ratio, equal counts, scores NRMSE:", totals, ratio, equal, error)
+    print(
+        "totals corr, ratio, equal counts, scores NRMSE:", totals, ratio, equal, error
+    )
     assert totals > 0.95 and 0.7 < ratio < 1.0 and equal > 0.75 and error < 0.65

@@ -15,7 +15,9 @@ reaches ``v_threshold`` and resets it to ``v_reset``. What this script adds, and
 
 - **The I node is ours**: SpikingJelly has no I (or LI) node, so `Integrator` (NIR's
   ``dv/dt = r x``, forward Euler at ``h``) is registered for ``nir.I`` in the node map
-  that nirtorch's ``nir_to_torch`` takes, next to SpikingJelly's own map.
+  that nirtorch's ``nir_to_torch`` takes (its documented extension point), next to
+  SpikingJelly's own map (``_NodeMapper``, private: the map SpikingJelly's
+  ``import_from_nir`` hands to ``nir_to_torch``, which takes no extra nodes).
 - **Units** (`to_consumer_units`, an exact rewrite of the graph): a NIR spike is a unit
   impulse and SpikingJelly's is 1 for one step, so the weights leaving spiking nodes
   are divided by ``h``; SpikingJelly's IF takes only ``r = 1 / h``, so each IF node's
@@ -77,7 +79,8 @@ def to_consumer_units(graph, h):
                 pre = copy
             nodes[pre] = _scaled(nodes[pre], scale)
         nodes[name] = nir.IF(
-            r=np.full_like(scale, 1 / h), v_threshold=node.v_threshold,
+            r=np.full_like(scale, 1 / h),
+            v_threshold=node.v_threshold,
             v_reset=node.v_reset,
         )
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=graph.metadata)
