@@ -114,14 +114,16 @@ def _classification_task(args):
 
 def _conversion(args, recipe=None):
     """The `to_spiking` settings: those given on the command line, else the
-    ``recipe``'s (`.tasks.Recipe.spiking`), else `to_spiking`'s defaults."""
+    ``recipe``'s (`.tasks.Recipe.spiking`, which were chosen for its fully spiking
+    run and so apply with ``--memory spiking`` only), else `to_spiking`'s defaults."""
     given = dict(
         k=args.k,
         rate_scale=args.rate_scale,
         delta=args.delta,
         delta_error=args.delta_error,
     )
-    conversion = dict((recipe and recipe.spiking) or {})
+    fully_spiking = recipe and recipe.spiking and args.memory == "spiking"
+    conversion = dict(recipe.spiking if fully_spiking else {})
     conversion.update({key: value for key, value in given.items() if value is not None})
     return dict(conversion, memory=args.memory, dt=args.dt)
 
@@ -415,7 +417,7 @@ def _spiking_arguments(command, flag=True):
         type=_positive(int),
         default=None,
         help="ticks per input step (default, as for --rate-scale and --delta-error: "
-        "the task's recipe's, else nengo_lmu.to_spiking's, 2)",
+        "with --memory spiking the task's recipe's, else nengo_lmu.to_spiking's, 2)",
     )
     group.add_argument(
         "--rate-scale",

@@ -281,9 +281,10 @@ def test_spiking_memory_bad_settings_give_one_line(paper):
 
 def test_recipe_spiking_settings_reach_to_spiking(tmp_path, monkeypatch):
     """``train psdigits --spiking --memory spiking`` fine-tunes and runs the network
-    with the recipe's conversion settings (`.tasks.Recipe.spiking`), and what is given
-    on the command line overrides them (in-process, with `finetune` and `to_spiking`
-    replaced by stubs that record their arguments)."""
+    with the recipe's conversion settings (`.tasks.Recipe.spiking`), what is given on
+    the command line overrides them, and a hybrid run (``--memory ideal``, for which
+    they were not chosen) gets `to_spiking`'s defaults (in-process, with `finetune`
+    and `to_spiking` replaced by stubs that record their arguments)."""
     init = tiny_weights(tmp_path)
     calls = []
 
@@ -301,19 +302,22 @@ def test_recipe_spiking_settings_reach_to_spiking(tmp_path, monkeypatch):
     monkeypatch.setattr(nengo_lmu.hybrid, "finetune", finetune)
     monkeypatch.setattr(nengo_lmu.hybrid, "to_spiking", to_spiking)
     common = ["train", "psdigits", "--init", str(init), "--epochs", "0", "--spiking"]
-    common += ["--memory", "spiking", "--n", "2", "--quiet", "--out", str(tmp_path)]
+    common += ["--n", "2", "--quiet", "--out", str(tmp_path)]
     recipe = psdigits_recipe().spiking
     assert recipe and {"k", "rate_scale", "delta_error"} <= set(recipe)
     given = dict(k=3, rate_scale=0.5, delta_error=0.02)
     flags = ["--k", "3", "--rate-scale", "0.5", "--delta-error", "0.02"]
-    for extra, expected in [([], recipe), (flags, given)]:
+    runs = [("spiking", [], recipe), ("spiking", flags, given), ("ideal", [], {})]
+    for memory, extra, expected in runs:
         calls.clear()
         with pytest.raises(Stop):
-            cli.main(common + extra)
+            cli.main(common + ["--memory", memory] + extra)
         assert [name for name, _ in calls] == ["finetune", "to_spiking"]
         for _, kwargs in calls:
             assert {key: kwargs[key] for key in expected} == expected
-            assert kwargs["memory"] == "spiking" and kwargs["dt"] == 1.0
+            assert kwargs["memory"] == memory and kwargs["dt"] == 1.0
+            if memory == "ideal":
+                assert not set(recipe) & set(kwargs), kwargs
 
 
 def test_bad_delta_error(paper):
