@@ -18,7 +18,7 @@ $(STAMP): constraints.txt setup.py
 	$(VENV)/bin/python -m pip check
 	touch $(STAMP)
 
-# the NIR consumer (Norse, torch) in an environment of its own: tests/test_nir_consumer.py
+# the NIR consumers (Norse, SpikingJelly, torch) in an environment of their own: tests/test_nir_consumer.py
 # runs exported graphs there (torch cannot live next to the pinned TensorFlow 2.12)
 NIR_VENV := .venv-nir
 NIR_STAMP := $(NIR_VENV)/.installed

@@ -289,7 +289,7 @@ def _export_nir(args):
         )
     conversion = _conversion(args, args.task and TASKS[args.task].recipe(0))
     net = to_spiking(SequenceClassifier(**load_weights(args.weights)), **conversion)
-    graph = lmu_to_nir(net)
+    graph = lmu_to_nir(net, form=args.form)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     nir.write(args.out, graph)
     print(
@@ -595,6 +595,14 @@ def parser():
         default=None,
         help="the task the weights were trained on: convert with its recipe's spiking "
         "settings, as train and evaluate do (default: to_spiking's defaults)",
+    )
+    export_nir.add_argument(
+        "--form",
+        choices=["euler", "zoh"],
+        default="euler",
+        help="the memory's continuous system: whose Euler step at dt is the network's "
+        "(a consumer stepping at dt), or whose exact step is (a consumer integrating "
+        "finely, as tests/nir_consumer/run_spikingjelly.py does) (default: euler)",
     )
     _spiking_arguments(export_nir, flag=False)
     export_nir.set_defaults(run=_export_nir)

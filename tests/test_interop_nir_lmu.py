@@ -6,6 +6,7 @@ import sys
 import nengo
 import numpy as np
 import pytest
+import scipy.linalg
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import SequenceClassifier, to_spiking
@@ -57,12 +58,13 @@ def run(net, x):
     return sim.data[hidden] / amplitude, sim.data[memory], amplitude
 
 
+@pytest.mark.parametrize("form", ["euler", "zoh"])
 @pytest.mark.parametrize("memory", ["ideal", "spiking"])
-def test_write_read_back_simulates_the_same(tmp_path, memory):
+def test_write_read_back_simulates_the_same(tmp_path, memory, form):
     """The network read back from the file steps as the exported one: the same spikes
     (the graph's weights carry the spike amplitude), memory states and scores."""
     net = to_spiking(classifier(), dt=1.0, memory=memory)
-    graph = lmu_to_nir(net)
+    graph = lmu_to_nir(net, form=form)
     nir.write(tmp_path / "lmu.nir", graph)
     back = nir_to_lmu(nir.read(tmp_path / "lmu.nir"), seed=0)
     assert ("memory_on" in graph.nodes) == (memory == "spiking")
@@ -88,7 +90,16 @@ def test_graph_is_the_euler_form_of_the_discrete_cell():
     assert np.allclose(graph.nodes["memory"].r, 0.5)
     assert np.allclose(graph.nodes["A"].weight, system.A - np.eye(6))
     assert np.allclose(graph.nodes["B"].weight, system.B)
-    assert graph.metadata["dt"] == 2.0
+    assert graph.metadata["dt"] == 2.0 and graph.metadata["form"] == "euler"
+    # form="zoh": the system whose exact step over dt (scipy) is the discrete one
+    zoh = lmu_to_nir(net, form="zoh").nodes
+    n = len(system.A)
+    F, G = zoh["A"].weight, zoh["B"].weight  # times r = 1 / dt: dt is absorbed
+    step = scipy.linalg.expm(np.block([[F, G], [np.zeros((1, n + 1))]]))
+    assert np.allclose(step[:n, :n], system.A, atol=1e-12)
+    assert np.allclose(step[:n, n:], system.B, atol=1e-12)
+    with pytest.raises(ValidationError, match="Must be one of"):
+        lmu_to_nir(net, form="exact")
     # spike edges carry the amplitude; the hidden IF's r is the rate's amplitude
     neuron_type = net.lmu.hidden.neuron_type
     kernel = net.lmu.weight_connections["hidden_kernel"].transform.init
@@ -177,11 +188,15 @@ def test_export_nir_command(tmp_path):
     weights = tmp_path / "weights.npz"
     save_weights(weights, network_kwargs(classifier()))
     out = tmp_path / "lmu.nir"
-    result = run_cli("export-nir", str(weights), str(out), "--memory", "spiking")
+    args = ("--memory", "spiking", "--form", "zoh")
+    result = run_cli("export-nir", str(weights), str(out), *args)
     assert result.returncode == 0, result.stderr
     assert f"NIR graph written to {out}" in result.stdout
     graph = nir.read(out)
-    expected = lmu_to_nir(to_spiking(classifier(), dt=1.0, memory="spiking"))
+    net = to_spiking(classifier(), dt=1.0, memory="spiking")
+    expected = lmu_to_nir(net, form="zoh")
+    assert graph.metadata["form"] == "zoh"
+    assert np.allclose(graph.nodes["A"].weight, expected.nodes["A"].weight)
     assert set(graph.nodes) == set(expected.nodes)
     assert np.allclose(
         graph.nodes["memory_kernel"].weight, expected.nodes["memory_kernel"].weight

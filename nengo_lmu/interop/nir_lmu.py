@@ -24,12 +24,17 @@ units, which are a pair of IF nodes per state dimension::
 Semantics mapped, and why:
 
 - **Time**: NIR is continuous-time; the LMU is a discrete cell stepped at ``dt`` (1 for
-  the tasks' theta in steps). The graph holds the continuous system whose forward-Euler
-  step at ``dt`` (``v += dt * r * input``) is the Nengo network's step, so a consumer
-  stepping it at ``dt`` (feed-forward edges in the same step, cycles from the last step)
-  reproduces it: the ideal memory is an ``I`` node with ``r = 1 / dt`` fed by
-  ``(A - I) m + B u``, the discrete (trained) ``A`` and ``B``. The graph's
-  ``metadata["dt"]`` gives ``dt``.
+  the tasks' theta in steps). The memory is an ``I`` node with ``r = 1 / dt`` fed by
+  ``F m + G u``, in one of two forms (``lmu_to_nir(..., form=)``; the graph's
+  ``metadata`` gives ``dt`` and ``form``). ``"euler"`` (default): ``F = A - I``,
+  ``G = B`` (the discrete, trained ``A`` and ``B``), the system whose forward-Euler
+  step at ``dt`` (``v += dt * r * input``) is the Nengo network's step, for a consumer
+  stepping at ``dt``. ``"zoh"``: ``F = log A``, ``G = (A - I)^-1 F B``, the system
+  whose exact solution over each ``dt``, the input held, is the network's step, for a
+  consumer that integrates finely (NIR's continuous meaning). Neither makes the rest
+  of the cell exact in continuous time: there a step's spikes and memory change reach
+  the other nodes within the step, where Nengo's reach them at the next step
+  (``tests/test_nir_consumer.py`` measures both forms in SpikingJelly).
 - **Spikes and units**: a NIR spike is a unit impulse; a Nengo spike of amplitude ``a``
   is ``a / dt`` for one step, whose integral is ``a``, so the edges leaving spiking
   nodes carry the Nengo weights times ``a``. A consumer that passes a spike as 1 for
@@ -59,6 +64,7 @@ Semantics mapped, and why:
 import nengo
 import nir
 import numpy as np
+import scipy.linalg
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.convert import network_kwargs
@@ -197,10 +203,43 @@ def _weight_nodes(kwargs, amplitude):
     return nodes, graph_edges
 
 
-def _memory_nodes(A, B, dt, delta):
-    """The memory's nodes and edges: ideal (``delta`` None) or spiking units."""
+FORMS = ("euler", "zoh")
+
+
+def _continuous(A, B, form):
+    """``(F, G)`` of the I node's input ``F m + G u`` (times ``1 / dt``) for the
+    discrete ``(A, B)``: Euler ``(A - I, B)``, or zoh ``(log A, (A - I)^-1 log(A) B)``
+    (the continuous system whose exact step over dt, with ``u`` held, is ``(A, B)``)."""
     n = len(A)
-    nodes = {"B": _linear(B), "A": _linear(A - np.eye(n))}
+    if form == "euler":
+        return A - np.eye(n), B
+    if form != "zoh":
+        raise ValidationError(f"Must be one of {FORMS} (got {form!r})", attr="form")
+    F = scipy.linalg.logm(A)
+    if np.iscomplexobj(F) and np.abs(F.imag).max() > 1e-9 * np.abs(F).max():
+        raise ValidationError(
+            "The memory's A has no real logarithm (eigenvalues on the negative real "
+            "axis): export it with form='euler'",
+            attr="form",
+        )
+    F = np.real(F)
+    return F, np.linalg.solve(A - np.eye(n), F.dot(B))
+
+
+def _discrete(F, G, form):
+    """The discrete ``(A, B)`` of the I node's input ``F m + G u`` (see `_continuous`)."""
+    n = len(F)
+    if form == "euler":
+        return F + np.eye(n), G
+    A = scipy.linalg.expm(F)
+    return A, (A - np.eye(n)).dot(np.linalg.solve(F, G))
+
+
+def _memory_nodes(F, G, dt, delta):
+    """The memory's nodes and edges (the I node fed by ``F m + G u``): ideal
+    (``delta`` None) or spiking units."""
+    n = len(F)
+    nodes = {"B": _linear(G), "A": _linear(F)}
     if delta is None:
         nodes["memory"] = nir.I(r=np.full(n, 1 / dt))
         return nodes, [("B", "memory"), ("memory", "A"), ("A", "memory")]
@@ -223,7 +262,7 @@ def _memory_nodes(A, B, dt, delta):
     return nodes, edges
 
 
-def lmu_to_nir(net):
+def lmu_to_nir(net, form="euler"):
     """The NIR graph of a spiking `.SequenceClassifier` (see the module's notes).
 
     Parameters
@@ -232,12 +271,17 @@ def lmu_to_nir(net):
         From `.hybrid.to_spiking` (or built so): hidden units of a type NIR has (see
         the module's notes), the ideal memory or ``memory="spiking"``, array weights,
         and a ``dt``.
+    form : "euler" or "zoh"
+        The memory's continuous system: the one whose forward-Euler step at ``dt``
+        is the network's discrete memory (for a consumer stepping at ``dt``), or the
+        one whose exact solution over each ``dt``, the input held, is (for a
+        consumer integrating finely; see the module's notes).
 
     Returns
     -------
     nir.NIRGraph
-        With ``metadata`` ``dt`` (the time step the graph reproduces the network at)
-        and ``source`` ("nengo_lmu.SequenceClassifier").
+        With ``metadata`` ``dt`` (the time step the graph reproduces the network at),
+        ``form`` and ``source`` ("nengo_lmu.SequenceClassifier").
     """
     from nengo_lmu.lmu import SequenceClassifier  # pylint: disable=cyclic-import
 
@@ -260,9 +304,9 @@ def lmu_to_nir(net):
             "NIR export needs the network's dt (to_spiking(..., dt=1.0))", attr="dt"
         )
     hidden, amplitude = _hidden_node(kwargs["hidden_neurons"], kwargs["units"])
-    A, B = _memory_matrices(net.lmu, dt)
+    F, G = _continuous(*_memory_matrices(net.lmu, dt), form)
     spiking = kwargs["spiking_memory"]
-    nodes, edges = _memory_nodes(A, B, dt, spiking and spiking["delta"])
+    nodes, edges = _memory_nodes(F, G, dt, spiking and spiking["delta"])
     weights, weight_edges = _weight_nodes(kwargs, amplitude)
     nodes.update(weights)
     nodes.update(
@@ -270,7 +314,7 @@ def lmu_to_nir(net):
         hidden=hidden,
         output=nir.Output(output_type=np.array([kwargs["n_classes"]])),
     )
-    metadata = {"dt": float(dt), "source": "nengo_lmu.SequenceClassifier"}
+    metadata = {"dt": float(dt), "form": form, "source": "nengo_lmu.SequenceClassifier"}
     return nir.NIRGraph(nodes=nodes, edges=edges + weight_edges, metadata=metadata)
 
 
@@ -307,8 +351,8 @@ def nir_to_lmu(graph, **kwargs):
 
     dt = _dt(graph)
     nodes = graph.nodes
-    A = nodes["A"].weight + np.eye(len(nodes["A"].weight))
-    B = nodes["B"].weight
+    form = str(graph.metadata.get("form", "euler"))  # graphs before the option: euler
+    A, B = _discrete(nodes["A"].weight, nodes["B"].weight, form)
     n, d = B.shape
     args = dict(
         n_classes=int(nodes["output"].output_type["output"][0]),
