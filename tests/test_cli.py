@@ -10,7 +10,7 @@ import pytest
 
 import nengo_lmu.hybrid
 from nengo_lmu import cli
-from nengo_lmu.convert import network_kwargs, save_weights
+from nengo_lmu.convert import load_weights, network_kwargs, save_weights
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.tasks import nrmse, psdigits_recipe
 
@@ -331,3 +331,37 @@ def test_bad_delta_error(paper):
         lines = [s for s in result.stderr.splitlines() if "error:" in s]
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
         assert message in lines[0], lines[0]
+
+
+def test_balanced_basis_is_the_one_trained_in(tmp_path, monkeypatch):
+    """``--basis balanced`` reaches `finetune` and the spiking run after it as the
+    basis of the network before fine-tuning (`.hybrid.memory_basis`), not one
+    recomputed from the tuned weights (in-process, stubs record the arguments)."""
+    init = tiny_weights(tmp_path)
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def finetune(net, *args, **kwargs):
+        calls.append(kwargs["basis"])
+        return SequenceClassifier(**dict(network_kwargs(net), memory_kernel=0.3)), {}
+
+    def to_spiking(net, **kwargs):
+        calls.append(kwargs["basis"])
+        raise Stop
+
+    monkeypatch.setattr(nengo_lmu.hybrid, "finetune", finetune)
+    monkeypatch.setattr(nengo_lmu.hybrid, "to_spiking", to_spiking)
+    with pytest.raises(Stop):
+        cli.main(
+            ["train", "psdigits", "--init", str(init), "--epochs", "0", "--spiking"]
+            + ["--memory", "spiking", "--basis", "balanced", "--n", "2", "--quiet"]
+            + ["--out", str(tmp_path)]
+        )
+    expected = nengo_lmu.hybrid.memory_basis(
+        SequenceClassifier(**load_weights(init)), dt=1.0
+    )
+    assert len(calls) == 2 and not np.allclose(expected, np.eye(len(expected)))
+    for basis in calls:
+        assert np.array_equal(basis, expected)
