@@ -27,7 +27,8 @@ wall-clock seconds per batch, the samples per second, the process CPU seconds pe
 batch, and the speed relative to the fastest keras-lmu mode and to the NengoDL example.
 Then inference, models taking turns again: test images per second in NengoDL for the
 rate network (the trained architecture) and the hybrid network with spiking hidden
-neurons (``nengo.RegularSpiking(nengo.Tanh(tau_ref=1))``, fused too), next to
+neurons (``SpikeAwareRegularSpiking(nengo.Tanh(tau_ref=1))``, `to_spiking`'s type,
+fused too), next to
 keras-lmu; and steps per second of both networks in the Nengo
 reference simulator.
 """
@@ -50,6 +51,7 @@ import tensorflow as tf  # noqa: E402
 
 from nengo_lmu.data import psmnist  # noqa: E402
 from nengo_lmu.lmu import SequenceClassifier  # noqa: E402
+from nengo_lmu.neurons import SpikeAwareRegularSpiking  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--rounds", type=int, default=3, help="timed batches per model")
@@ -264,7 +266,7 @@ def classifier(hidden_neurons):
 
 NETWORKS = {
     "rate": nengo.Tanh(tau_ref=1),
-    "hybrid spiking": nengo.RegularSpiking(nengo.Tanh(tau_ref=1)),
+    "hybrid spiking": SpikeAwareRegularSpiking(nengo.Tanh(tau_ref=1)),
 }
 
 

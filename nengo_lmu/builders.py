@@ -22,6 +22,7 @@ import nengo
 import numpy as np
 from nengo.builder import Builder, Operator, Signal
 from nengo.builder.network import build_network
+from nengo.builder.neurons import build_rates_to_spikes
 from nengo.builder.operator import Reset
 from nengo.builder.processes import SimProcess
 from nengo.exceptions import ConfigError, ValidationError
@@ -30,6 +31,7 @@ from nengo_lmu import compat
 from nengo_lmu.lmu import LMU, Dense
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
 from nengo_lmu.networks import DelayNetwork
+from nengo_lmu.neurons import SpikeAwareRegularSpiking
 from nengo_lmu.spiking_memory import INTEGRATE, SignedIntegrateFire, SpikingMemory
 from nengo_lmu.systems import LinearSystem
 
@@ -102,12 +104,13 @@ def build_linear_system(model, process, sig_in, sig_out=None, mode="set"):
 
 FUSED_NEURON_TYPES = (nengo.Tanh, nengo.Sigmoid, nengo.RectifiedLinear)
 """Hidden neuron types (exact types) that `.SimLMU` computes exactly as NengoDL does;
-also as the base type of a `nengo.RegularSpiking`."""
+also as the base type of a `.SpikeAwareRegularSpiking` (a plain `nengo.RegularSpiking`,
+which NengoDL trains as its rate, keeps the standard build)."""
 
 
 def _fused_type(neuron_type):
     """True if `.SimLMU` computes ``neuron_type`` (see `FUSED_NEURON_TYPES`)."""
-    if type(neuron_type) is nengo.RegularSpiking:
+    if type(neuron_type) is SpikeAwareRegularSpiking:
         neuron_type = neuron_type.base_type
     return type(neuron_type) in FUSED_NEURON_TYPES
 
@@ -288,6 +291,15 @@ def _in_nengo_dl(model):
     return "nengo_dl" in sys.modules and isinstance(
         model, sys.modules["nengo_dl"].builder.NengoModel
     )
+
+
+@Builder.register(SpikeAwareRegularSpiking)
+def build_spike_aware_regular_spiking(model, neuron_type, *args, **kwargs):
+    """Build `.SpikeAwareRegularSpiking` units as `nengo.RegularSpiking` ones; for
+    NengoDL, first register their spike-aware training (`.dl_builders`)."""
+    if _in_nengo_dl(model):
+        import nengo_lmu.dl_builders  # noqa: F401 (the units' NengoDL builder)
+    return build_rates_to_spikes(model, neuron_type, *args, **kwargs)
 
 
 def _check_dt(model, net, reason):
@@ -588,7 +600,7 @@ def build_lmu(model, lmu, progress=None):
     if lmu.weight_connections.keys() & {"A", "B", "theta"}:
         _check_dt(model, lmu, "its trainable A, B or theta are discretized for it")
     if _in_nengo_dl(model):
-        import nengo_lmu.dl_builders  # noqa: F401 (spike-aware RegularSpiking, too)
+        import nengo_lmu.dl_builders  # noqa: F401
     n_ops = len(model.operators)
     build_network(model, lmu, progress)
     if lmu.fused and _in_nengo_dl(model) and _fusable_lmu(model, lmu):

@@ -9,6 +9,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu import neurons
 from nengo_lmu.systems import LinearSystem
 
 # the paper's Keras 2.2.4 model: h5 dataset -> (our name, Keras shape in terms of
@@ -301,7 +302,7 @@ def _neuron_type(spec):
     """The neuron type a `_neuron_spec` describes."""
     if spec is None:
         return None
-    cls = getattr(nengo.neurons, spec["type"], None)
+    cls = getattr(nengo.neurons, spec["type"], getattr(neurons, spec["type"], None))
     if not (isinstance(cls, type) and issubclass(cls, nengo.neurons.NeuronType)):
         raise ValidationError(
             f"Unknown neuron type {spec['type']!r} in the weights file",

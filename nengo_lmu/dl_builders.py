@@ -1,10 +1,9 @@
 """Native NengoDL (TensorFlow) builders for the `.SimLinearSystem`, `.SimLMU` and
-`.SimDense` operators, and spike-aware training of `nengo.RegularSpiking` neurons.
+`.SimDense` operators, and spike-aware training of `.SpikeAwareRegularSpiking` neurons.
 
 Imported lazily by `nengo_lmu.builders` when a model is built while NengoDL is loaded
-(any model with a nengo_lmu network, memory or system). From then on, NengoDL trains
-every `nengo.RegularSpiking` ensemble spike-aware (see
-`SpikeAwareRegularSpikingBuilder`).
+(any model with a nengo_lmu network, memory, system or neuron type). NengoDL's own
+handling of `nengo.RegularSpiking` (trained as its rate) is left as it is.
 """
 
 import nengo
@@ -20,6 +19,7 @@ from nengo_dl.neuron_builders import (
 
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
 from nengo_lmu.compat import read_once_per_run
+from nengo_lmu.neurons import SpikeAwareRegularSpiking
 from nengo_lmu.spiking_memory import SignedIntegrateFire
 
 
@@ -123,13 +123,14 @@ def floor_straight_through(v):
 
 
 class SpikeAwareRegularSpikingBuilder(RegularSpikingBuilder):
-    """`nengo.RegularSpiking` neurons stepped as NengoDL steps them, in training too:
-    spikes in the forward pass, the gradient of their rate in the backward pass
-    (`floor_straight_through`), as `.SimLMU` trains them in the fused build.
+    """`.SpikeAwareRegularSpiking` neurons stepped as NengoDL steps them in
+    inference, in training too: spikes in the forward pass, the gradient of their
+    rate in the backward pass (`floor_straight_through`), as `.SimLMU` trains them in
+    the fused build.
 
-    NengoDL's own builder trains these neurons as their rates (spikes only in
-    inference); registered for `nengo.RegularSpiking` in NengoDL's table of neuron
-    builders, this one makes training spike-aware in every build.
+    NengoDL's own builder, which it keeps for `nengo.RegularSpiking`, trains such
+    neurons as their rates (spikes only in inference); this one is registered for
+    `.SpikeAwareRegularSpiking` in NengoDL's table of neuron builders.
     """
 
     spiking = False  # the same step in training and inference
@@ -140,7 +141,9 @@ class SpikeAwareRegularSpikingBuilder(RegularSpikingBuilder):
         return n_spikes * self.alpha, voltage - n_spikes
 
 
-SimNeuronsBuilder.TF_NEURON_IMPL[nengo.RegularSpiking] = SpikeAwareRegularSpikingBuilder
+SimNeuronsBuilder.TF_NEURON_IMPL[SpikeAwareRegularSpiking] = (
+    SpikeAwareRegularSpikingBuilder
+)
 
 
 @Builder.register(SimLMU)

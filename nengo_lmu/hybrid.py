@@ -25,6 +25,7 @@ from nengo_lmu.compat import HAS_NENGO_DL
 from nengo_lmu.convert import network_kwargs
 from nengo_lmu.train import fit
 from nengo_lmu.lmu import SequenceClassifier
+from nengo_lmu.neurons import SpikeAwareRegularSpiking
 from nengo_lmu.realizations import IdealMemory
 from nengo_lmu.spiking_memory import (
     ERROR,
@@ -65,7 +66,8 @@ def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
 
     Returns
     -------
-    nengo.RegularSpiking
+    SpikeAwareRegularSpiking
+        `nengo.RegularSpiking` units that NengoDL trains through their spikes.
     """
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValidationError(f"Must be an integer >= 1 (got {k!r})", attr="k")
@@ -93,7 +95,7 @@ def spiking_neurons(rate_type, dt, k=1, rate_scale=1.0, initial_voltage=0.5):
             "nengo.Tanh, nengo.Sigmoid, nengo.RectifiedLinear or nengo.LIFRate",
             attr="hidden_neurons",
         )
-    return nengo.RegularSpiking(
+    return SpikeAwareRegularSpiking(
         base,
         amplitude=dt / c,
         initial_state={"voltage": nengo.dists.Choice([initial_voltage])},

@@ -14,6 +14,7 @@ from nengo_lmu.convert import load_weights, network_kwargs, save_weights
 from nengo_lmu.dl_builders import floor_straight_through
 from nengo_lmu.hybrid import finetune, spiking_neurons, to_spiking
 from nengo_lmu.lmu import LMU, SequenceClassifier
+from nengo_lmu.neurons import SpikeAwareRegularSpiking
 from nengo_lmu.train import fit, predict
 from reference import delay_line_kwargs, legendre_zoh, random_weights
 
@@ -430,6 +431,31 @@ def test_standard_build_trains_spike_aware_as_the_fused_build():
     for name, g in gradient.items():
         assert np.abs(g).max() > 0, name
         assert np.allclose(std_gradient[name], g, atol=1e-9 * np.abs(g).max()), name
+
+
+def test_plain_regular_spiking_keeps_nengo_dls_training():
+    """Only `.SpikeAwareRegularSpiking` units (`to_spiking`'s) train spike-aware: an
+    LMU built with plain `nengo.RegularSpiking` units of the same rate trains as
+    NengoDL trains them, on their rates (the rate network's loss), in the standard
+    build, and NengoDL's builder for `nengo.RegularSpiking` is still its own."""
+    from nengo_dl.neuron_builders import RegularSpikingBuilder, SimNeuronsBuilder
+
+    x, y = sequences(6), np.arange(6) % 3
+    aware = to_spiking(trained_classifier())
+    kind = aware.lmu.hidden.neuron_type
+    assert isinstance(kind, SpikeAwareRegularSpiking)
+    plain = to_spiking(trained_classifier())
+    plain.lmu.hidden.neuron_type = nengo.RegularSpiking(
+        kind.base_type, amplitude=kind.amplitude, initial_state=kind.initial_state
+    )
+    loss, _, _ = sgd_step(aware, x, y)
+    plain_loss, _, plan = sgd_step(plain, x, y)
+    rate_loss, _, _ = sgd_step(to_spiking(trained_classifier(), hidden="rate"), x, y)
+    assert SimLMU not in plan
+    assert np.isclose(plain_loss, rate_loss, rtol=1e-9)
+    assert abs(loss - plain_loss) > 0.01
+    impl = SimNeuronsBuilder.TF_NEURON_IMPL
+    assert impl[nengo.RegularSpiking] is RegularSpikingBuilder
 
 
 def cross_entropy(scores, y):

@@ -240,6 +240,7 @@ class Simulator(nengo_ocl.Simulator):
         ]
 
     def _plan_RegularSpiking(self, ops):
+        """`nengo.RegularSpiking` (and `.SpikeAwareRegularSpiking`) units."""
         J, S, V = self._neuron_arrays(ops, "voltage")
         dt = float(self.model.dt)
         return [
@@ -258,3 +259,5 @@ class Simulator(nengo_ocl.Simulator):
                 parameters=dict(amp=self._per_neuron(ops, lambda n: n.amplitude)),
             )
         ]
+
+    _plan_SpikeAwareRegularSpiking = _plan_RegularSpiking

@@ -68,6 +68,7 @@ import scipy.linalg
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.convert import network_kwargs
+from nengo_lmu.neurons import SpikeAwareRegularSpiking
 from nengo_lmu.realizations import IdealMemory
 from nengo_lmu.systems import LinearSystem
 
@@ -106,7 +107,7 @@ def _hidden_node(neuron_type, units):
         return node, neuron_type.amplitude
     if type(neuron_type) is nengo.SpikingRectifiedLinear:
         rate = 1.0
-    elif type(neuron_type) is nengo.RegularSpiking and type(base) is (
+    elif isinstance(neuron_type, nengo.RegularSpiking) and type(base) is (
         nengo.RectifiedLinear
     ):
         rate = base.amplitude
@@ -145,7 +146,7 @@ def _hidden_type(node):
             raise ValidationError("A hidden LIF needs v_threshold - v_reset = 1")
         return nengo.LIF(tau_rc=float(taus[0]), tau_ref=0, initial_state=state)
     base = nengo.RectifiedLinear(amplitude=float(taus[0]))
-    return nengo.RegularSpiking(base, initial_state=state)
+    return SpikeAwareRegularSpiking(base, initial_state=state)
 
 
 def _memory_matrices(lmu, dt):
