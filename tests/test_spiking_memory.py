@@ -245,6 +245,22 @@ def test_per_dimension_delta_same_spikes():
     np.testing.assert_array_equal(np.rint(spikes / delta), counts)
 
 
+def white_noise(n):
+    """``n`` steps of the tracking tests' input: 0.01 Hz white noise, RMS 0.3."""
+    return nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
+
+
+def tracking_errors(states, A, B, u):
+    """The RMS error of ``states`` against the ideal memory ``m = A m + B u`` (float64
+    recurrence) over the first 1000 steps and over all."""
+    ideal = np.zeros(len(A))
+    errors = np.empty(len(u))
+    for t, u_t in enumerate(u):
+        ideal = A @ ideal + B[:, 0] * u_t[0]
+        errors[t] = np.sum((states[t] - ideal) ** 2)
+    return np.sqrt(errors[:1000].mean()), np.sqrt(errors.mean())
+
+
 def test_tracking_does_not_grow():
     """Order 256, theta = 784 steps: the spiking memory's error against the ideal
     memory over 10^5 steps of white noise stays within 25 % of its error over the
@@ -252,16 +268,9 @@ def test_tracking_does_not_grow():
     n, order, theta = 100_000, 256, 784.0
     A, B = legendre_zoh(theta, order)
     B = B[:, None]
-    u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
-    delta = 0.05
-    states = checked_states(u, A, B, delta)
-
-    ideal = np.zeros(order)
-    errors = np.empty(n)
-    for t in range(n):
-        ideal = A @ ideal + B[:, 0] * u[t, 0]
-        errors[t] = np.sum((states[t] - ideal) ** 2)
-    early, late = np.sqrt(errors[:1000].mean()), np.sqrt(errors.mean())
+    u = white_noise(n)
+    states = checked_states(u, A, B, 0.05)
+    early, late = tracking_errors(states, A, B, u)
     assert late < 1.25 * early
 
 
@@ -518,14 +527,9 @@ def test_balanced_basis_tracks():
     inverse = np.linalg.inv(T)
     A2, B2 = T @ A @ inverse, T @ B
     delta = budget_delta(A2, B2, readout @ inverse, error=0.05)
-    u = nengo.processes.WhiteSignal(n, high=0.01, rms=0.3, seed=0).run_steps(n, dt=1)
+    u = white_noise(n)
     states = checked_states(u, A2, B2, delta) @ inverse.T
-    ideal = np.zeros(order)
-    errors = np.empty(n)
-    for t in range(n):
-        ideal = A @ ideal + B[:, 0] * u[t, 0]
-        errors[t] = np.sum((states[t] - ideal) ** 2)
-    early, late = np.sqrt(errors[:1000].mean()), np.sqrt(errors.mean())
+    early, late = tracking_errors(states, A, B, u)
     assert 0 < late < 1.25 * early
 
 
