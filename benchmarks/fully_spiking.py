@@ -223,9 +223,7 @@ def psdigits_part():
         net,
         data.x_train,
         data.y_train.ravel(),
-        epochs=recipe.epochs,
-        learning_rate=recipe.learning_rate,
-        minibatch_size=recipe.minibatch_size,
+        **recipe.fit_settings,
         progress_bar=False,
     )
     print(f"\npsDigits, the main job's recipe; {len(x)} test sequences")

@@ -368,9 +368,7 @@ def main():
             net,
             data.x_train,
             data.y_train.ravel(),
-            epochs=recipe.epochs,
-            learning_rate=recipe.learning_rate,
-            minibatch_size=recipe.minibatch_size,
+            **recipe.fit_settings,
             progress_bar=False,
         )
     kwargs = network_kwargs(net)

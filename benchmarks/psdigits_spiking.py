@@ -50,9 +50,7 @@ def trained(fold, folds):
         net,
         x[~held],
         y[~held],
-        epochs=recipe.epochs,
-        learning_rate=recipe.learning_rate,
-        minibatch_size=recipe.minibatch_size,
+        **recipe.fit_settings,
         progress_bar=False,
     )
     return net, (x[~held], y[~held]), (x[held].astype(np.float64), y[held])

@@ -278,6 +278,16 @@ class Recipe(NamedTuple):
     spiking: dict = None
     """`.hybrid.to_spiking` arguments of its fully spiking run (None: the defaults)."""
 
+    @property
+    def fit_settings(self):
+        """Its `.train.fit` arguments: ``epochs``, ``learning_rate``,
+        ``minibatch_size``."""
+        return dict(
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            minibatch_size=self.minibatch_size,
+        )
+
 
 def psdigits_recipe(seed=0):
     """An LMU that learns `psdigits` with NengoDL in under a minute on 2 CPU cores.

@@ -213,3 +213,19 @@ def test_psdigits_recipe_accuracy():
     predicted = np.argmax(scores[: len(data.x_test)], axis=1)
     accuracy = np.mean(predicted == data.y_test[:, 0, 0])
     assert accuracy >= 0.90, accuracy
+
+
+def test_recipe_fit_settings_are_fit_arguments():
+    """``recipe.fit_settings`` are arguments `.train.fit` takes, the recipe's own."""
+    import inspect
+
+    from nengo_lmu.train import fit
+
+    recipe = tasks.psdigits_recipe()
+    settings = recipe.fit_settings
+    inspect.signature(fit).bind(None, None, None, **settings)
+    assert settings == dict(
+        epochs=recipe.epochs,
+        learning_rate=recipe.learning_rate,
+        minibatch_size=recipe.minibatch_size,
+    )
