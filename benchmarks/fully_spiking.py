@@ -9,7 +9,9 @@ test images (paper preprocessing), in NengoDL:
 1. the rate network, the hybrid network (spiking hidden units, ideal memory) and the
    fully spiking network (``to_spiking(net, memory="spiking")``: its default
    ``delta`` per dimension, `.budget_delta` at ``delta_error = ERROR``, which
-   ``benchmarks/spike_budget.py`` chose on the validation images): accuracy, memory
+   ``benchmarks/spike_budget.py`` chose on the validation images, and at
+   ``--two-spike-error``, about 2 memory spikes per dimension per step; each with
+   one tick and with ``--ticks`` sub-steps of the memory units): accuracy, memory
    spikes per dimension per input step (all memory spikes / (order * memory_d) /
    steps), hidden spikes per unit per input step, neuron counts, and the throughput
    (images per second, simulator build included) of each;
@@ -80,6 +82,8 @@ parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
 parser.add_argument("--finetune-basis", choices=("own", "balanced"), default="own")
 parser.add_argument("--budget", type=float, default=2.0)
 parser.add_argument("--n-val", type=int, default=1000)
+parser.add_argument("--ticks", type=int, default=4)
+parser.add_argument("--two-spike-error", type=float, default=0.06)
 args = parser.parse_args()
 
 
@@ -127,12 +131,14 @@ def psmnist_part():
     print(f"psMNIST, the paper's weights, no fine-tuning; first {len(x)} test images")
     describe("rate network", net, x, y)
     describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
-    describe(
-        f"fully spiking (budget_delta, error {ERROR})",
-        to_spiking(net, memory="spiking"),
-        x,
-        y,
-    )
+    for error in (ERROR, args.two_spike_error):
+        for ticks in sorted({1, args.ticks}):
+            describe(
+                f"fully spiking, error {error}, {ticks} tick(s)",
+                to_spiking(net, memory="spiking", delta_error=error, ticks=ticks),
+                x,
+                y,
+            )
 
 
 def curve_part():

@@ -122,6 +122,7 @@ def _conversion(args, recipe=None):
         delta=args.delta,
         delta_error=args.delta_error,
         basis=args.basis,
+        ticks=args.ticks,
     )
     fully_spiking = recipe and recipe.spiking and args.memory == "spiking"
     conversion = dict(recipe.spiking if fully_spiking else {})
@@ -459,6 +460,14 @@ def _spiking_arguments(command, flag=True):
         "nengo_lmu.spiking_memory.balanced_basis, fewer memory spikes for the same "
         "accuracy, with a larger --delta-error (0.36 gives about 2 spikes per "
         "dimension per step on psMNIST)",
+    )
+    group.add_argument(
+        "--ticks",
+        type=_positive(int),
+        default=None,
+        help="sub-steps of a spiking memory's units per input step (default 1): the "
+        "recurrence sees the spikes within the step, a smaller error for about the "
+        "same spikes (NengoDL's standard build, not fused)",
     )
     group.add_argument(
         "--dt",

@@ -8,6 +8,7 @@ handling of `nengo.RegularSpiking` (trained as its rate) is left as it is.
 
 import nengo
 import numpy as np
+import scipy.linalg
 import tensorflow as tf
 from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
@@ -20,7 +21,7 @@ from nengo_dl.neuron_builders import (
 from nengo_lmu.builders import SimDense, SimLinearSystem, SimLMU
 from nengo_lmu.compat import read_once_per_run
 from nengo_lmu.neurons import SpikeAwareRegularSpiking
-from nengo_lmu.spiking_memory import SignedIntegrateFire
+from nengo_lmu.spiking_memory import SignedIntegrateFire, TickedIntegrateFire
 
 
 def discretize_legendre(memory, rate, dtype):
@@ -318,3 +319,38 @@ class SignedIntegrateFireBuilder(TFNeuronBuilder):
 
 
 SimNeuronsBuilder.TF_NEURON_IMPL[SignedIntegrateFire] = SignedIntegrateFireBuilder
+
+
+class TickedIntegrateFireBuilder(SignedIntegrateFireBuilder):
+    """Step `.TickedIntegrateFire` units as Nengo does (straight-through ``floor``
+    in training, as `SignedIntegrateFireBuilder`): merged populations step together,
+    each fed back by its own ``coupling`` (a block-diagonal matrix) and stepping its
+    own ``ticks`` (a unit whose ticks are done is held: its voltage stays below 1)."""
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        ticks = np.concatenate(
+            [np.full(op.J.shape, op.neurons.ticks) for op in self.ops]
+        )
+        self.active = [
+            tf.constant((ticks > i)[None, :], dtype=signals.dtype)
+            for i in range(ticks.max())
+        ]
+        coupling = scipy.linalg.block_diag(*(op.neurons.coupling for op in self.ops))
+        self.coupling_T = tf.constant(coupling.T, dtype=signals.dtype)
+
+    def step(self, J, dt, voltage, recurrent, positive, negative):
+        # J is (minibatch, n) after NengoDL's reshape of the combined signals
+        total = positive = negative = tf.zeros_like(voltage)
+        for active in self.active:
+            voltage = voltage + active * (J + recurrent) * dt
+            n_spikes = floor_straight_through(voltage)
+            voltage = voltage - n_spikes
+            recurrent = recurrent + tf.matmul(n_spikes, self.coupling_T)
+            total += n_spikes
+            positive += tf.nn.relu(n_spikes)
+            negative += tf.nn.relu(-n_spikes)
+        return total * self.alpha, voltage, recurrent, positive, negative
+
+
+SimNeuronsBuilder.TF_NEURON_IMPL[TickedIntegrateFire] = TickedIntegrateFireBuilder

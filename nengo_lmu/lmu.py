@@ -126,9 +126,10 @@ class LMU(nengo.Network):
         Legendre coordinates. Not with a ``memory_system`` or trainable A, B, theta.
     spiking_memory : dict, optional
         Realize the memory in spiking units instead (`.SpikingMemory`, one unit per
-        memory dimension): ``dict(delta=..., dt=...)``, the state one spike carries
-        and the time step the discrete system is stepped at (default this LMU's
-        ``dt``, else a discrete ``memory_system``'s). Works with any
+        memory dimension): ``dict(delta=..., dt=..., ticks=...)``, the state one
+        spike carries, the time step the discrete system is stepped at (default this
+        LMU's ``dt``, else a discrete ``memory_system``'s) and the units' sub-steps
+        per step (default 1). Works with any
         ``memory_system``; not with trainable A, B, theta.
     method : "zoh" or "euler" or "bilinear", optional
         Discretization of an analog memory system.

@@ -128,16 +128,18 @@ class DelayNetworkMemory(IdealMemory):
 
 class SpikingMemoryRealization(IdealMemory):
     """The memory in spiking units (`.SpikingMemory`), read through integrating
-    synapses on their spikes (``arguments``: ``delta`` and ``dt``)."""
+    synapses on their spikes (``arguments``: ``delta``, ``dt`` and ``ticks``)."""
 
     def __init__(self, process, dt, arguments):
         super().__init__(process, arguments.get("dt", dt))
         self.delta = arguments.get("delta")
-        unknown = set(arguments) - {"delta", "dt"}
+        self.ticks = arguments.get("ticks", 1)
+        self.tick_system = arguments.get("tick_system")
+        unknown = set(arguments) - {"delta", "dt", "ticks", "tick_system"}
         if unknown or self.delta is None:
             raise ValidationError(
                 f"Must be a dict with 'delta' (the state of one spike) and optionally "
-                f"'dt' (got {arguments!r})",
+                f"'dt', 'ticks' and 'tick_system' (got {arguments!r})",
                 attr="spiking_memory",
             )
         if self.dt is None and getattr(self.process, "system", self.process).analog:
@@ -153,7 +155,13 @@ class SpikingMemoryRealization(IdealMemory):
         dt = self.dt or system.dt
         A, B = self.matrices(dt)
         lmu.spiking_memory = SpikingMemory(
-            A, B, delta=self.delta, dt=dt, label="spiking memory"
+            A,
+            B,
+            delta=self.delta,
+            dt=dt,
+            ticks=self.ticks,
+            tick_system=self.tick_system,
+            label="spiking memory",
         )
         lmu.memory_input = lmu.spiking_memory.input
         lmu.memory = lmu.spiking_memory.output

@@ -51,7 +51,7 @@ from nengo.builder import Builder
 from nengo.builder.network import build_network
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronType
-from nengo.params import NdarrayParam, NumberParam
+from nengo.params import IntParam, NdarrayParam, NumberParam
 
 from nengo_lmu.compat import configure_trainable
 from nengo_lmu.memory import LinearSystemState
@@ -132,6 +132,102 @@ class SignedIntegrateFire(NeuronType):
         voltage -= n_spikes
 
 
+class TickedIntegrateFire(SignedIntegrateFire):
+    """`SignedIntegrateFire` units stepped ``ticks`` times per simulator step, their
+    spikes fed back to each other at every tick (the sub-ticks of `SpikingMemory`).
+
+    Per step, with the input ``J`` held: ``ticks`` times ``v += (J + c) dt``,
+    ``n = floor(v)``, ``v -= n``, ``c += coupling n``; the output is ``amplitude``
+    times the step's spikes over ``dt``. ``c``, the current the units' spikes feed
+    back (state ``recurrent``), is the synaptic state of that recurrence; the states
+    ``positive`` and ``negative`` count the step's spikes of each sign, which the
+    output (their difference) cannot tell apart.
+
+    Parameters
+    ----------
+    amplitude : float or (n,) array_like
+        As for `SignedIntegrateFire`.
+    coupling : (n, n) array_like
+        The current into each unit (rows) per spike of each unit (columns).
+    ticks : int
+        Sub-steps per simulator step (at least 2).
+    initial_state : dict, optional
+        Initial ``voltage`` (default 0.5 for all units).
+    """
+
+    state = {
+        "voltage": nengo.dists.Choice([0.5]),
+        "recurrent": nengo.dists.Choice([0.0]),
+        "positive": nengo.dists.Choice([0.0]),
+        "negative": nengo.dists.Choice([0.0]),
+    }
+    coupling = NdarrayParam("coupling", shape=("*", "*"))
+    ticks = IntParam("ticks", low=2)
+
+    def __init__(self, amplitude, coupling, ticks, initial_state=None):
+        super().__init__(amplitude, initial_state)
+        self.coupling = coupling
+        self.ticks = ticks
+
+    def step(self, dt, J, output, voltage, recurrent, positive, negative):
+        total = np.zeros_like(voltage)
+        positive[...] = negative[...] = 0
+        for _ in range(self.ticks):
+            voltage += dt * (J + recurrent)
+            n_spikes = np.floor(voltage)
+            voltage -= n_spikes
+            recurrent += self.coupling @ n_spikes
+            total += n_spikes
+            positive += np.maximum(n_spikes, 0)
+            negative -= np.minimum(n_spikes, 0)
+        output[...] = (self.amplitude / dt) * total
+
+
+def tick_system(A, B, ticks):
+    """``(A_k, B_k)``: the discrete system whose ``ticks`` steps, with the input
+    held, make one step of ``(A, B)`` (the ``ticks``-th root of ``[[A, B], [0,
+    I]]``, real; a ValidationError if it has none, e.g. for an ``A`` with
+    eigenvalues on the negative real axis)."""
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    n, d = B.shape
+    step = np.eye(n + d)
+    step[:n, :n], step[:n, n:] = A, B
+    root = scipy.linalg.fractional_matrix_power(step, 1.0 / ticks)
+    real = np.real(root)
+    if not (
+        np.all(np.isfinite(root))
+        and np.allclose(np.imag(root), 0, atol=1e-9)
+        and np.allclose(np.linalg.matrix_power(real, ticks), step, atol=1e-8)
+    ):
+        raise ValidationError(
+            f"The memory's step has no real {ticks}-th root (A has eigenvalues on "
+            f"or near the negative real axis, or is singular): use ticks=1",
+            attr="ticks",
+        )
+    return real[:n, :n], real[:n, n:]
+
+
+def _ticks(A, B, ticks, given):
+    """The system of one of ``ticks`` ticks of ``(A, B)``: ``given`` (checked), else
+    `tick_system`."""
+    if given is None:
+        return tick_system(A, B, ticks)
+    A_k, B_k = (np.asarray(x, dtype=np.float64) for x in given)
+    step = np.eye(len(A) + B.shape[1])
+    step[: len(A), : len(A)], step[: len(A), len(A) :] = A_k, B_k
+    made = np.linalg.matrix_power(step, ticks)
+    if A_k.shape != A.shape or B_k.shape != B.shape or not (
+        np.allclose(made[: len(A), : len(A)], A, atol=1e-6)
+        and np.allclose(made[: len(A), len(A) :], B, atol=1e-6)
+    ):
+        raise ValidationError(
+            f"Must be (A_k, B_k) of shapes {A.shape}, {B.shape} whose {ticks} steps "
+            "with the input held make one step of (A, B)",
+            attr="tick_system",
+        )
+    return A_k, B_k
+
+
 class SpikingMemory(nengo.Network):
     """The discrete linear memory ``m[t] = A m[t-1] + B u[t]`` in spiking units.
 
@@ -151,6 +247,17 @@ class SpikingMemory(nengo.Network):
         dimensions or per dimension (e.g. `budget_delta`).
     dt : float
         The simulator time step the discrete system is stepped at.
+    ticks : int
+        Sub-steps per step (`tick_system`), with the input held: the units fire and
+        feed their spikes back at every tick (`TickedIntegrateFire`), so the
+        recurrence passes on the rounding residue averaged over the ticks rather
+        than the residue at the end of the step, for about the same spikes per step
+        (``benchmarks/fully_spiking.py``). 1 (default): one tick, the recurrence
+        a connection (``recurrent_connection``).
+    tick_system : (A_k, B_k), optional
+        With ticks: the system of one tick, whose ``ticks`` steps with the input
+        held must make one of ``(A, B)`` (e.g. an analog system discretized at
+        ``dt / ticks``). Default: `tick_system` (the real root of the step).
     **kwargs
         ``label``, ``seed``, ``add_to_container`` of `nengo.Network`.
 
@@ -165,15 +272,17 @@ class SpikingMemory(nengo.Network):
         synaptic state of a reader of the spikes (a node, since Nengo delays what
         passes through a synapse by one step).
     input_connection, recurrent_connection, output_connection : nengo.Connection
-        ``u`` to the units (``B``), the units to themselves (``A - I``, through
-        `INTEGRATE`) and the units to `output`. NengoDL does not train them, nor the
+        ``u`` to the units (``B``; ``B_k`` per tick), the units to themselves (``A -
+        I``, through `INTEGRATE`; None with ticks, where the units' ``coupling`` is
+        ``A_k - I``) and the units to `output`. NengoDL does not train them, nor the
         units' bias: the memory steps a fixed system.
     """
 
     delta = PositiveParam("delta", readonly=True)
     dt = NumberParam("dt", low=0, low_open=True, readonly=True)
+    ticks = IntParam("ticks", low=1, readonly=True)
 
-    def __init__(self, A, B, delta, dt, **kwargs):
+    def __init__(self, A, B, delta, dt, ticks=1, tick_system=None, **kwargs):
         super().__init__(**kwargs)
         A = np.asarray(A, dtype=np.float64)
         B = np.asarray(B, dtype=np.float64)
@@ -191,7 +300,7 @@ class SpikingMemory(nengo.Network):
             )
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
             raise ValidationError("A and B must be finite", attr="A", obj=self)
-        self.delta, self.dt = delta, dt
+        self.delta, self.dt, self.ticks = delta, dt, ticks
         n = A.shape[0]
         if np.ndim(self.delta) == 1 and len(self.delta) != n:
             raise ValidationError(
@@ -206,13 +315,21 @@ class SpikingMemory(nengo.Network):
                 attr="delta",
                 obj=self,
             )
+        gain = np.broadcast_to(1.0 / (self.delta * dt), n)
+        if ticks > 1:
+            A, B = _ticks(A, B, ticks, tick_system)
+            # a spike of unit j adds (A_k - I)_ij delta_j to state i: current g_i times it
+            coupling = gain[:, None] * (A - np.eye(n)) * np.broadcast_to(self.delta, n)
+            units = TickedIntegrateFire(self.delta * dt, coupling, ticks)
+        else:
+            units = SignedIntegrateFire(amplitude=self.delta * dt)
         with self:
             self.input = nengo.Node(size_in=B.shape[1], label="u")
             self.ensemble = nengo.Ensemble(
                 n,
                 1,
-                neuron_type=SignedIntegrateFire(amplitude=self.delta * dt),
-                gain=np.broadcast_to(1.0 / (self.delta * dt), n),
+                neuron_type=units,
+                gain=gain,
                 bias=nengo.dists.Choice([0.0]),
                 label="memory units",
             )
@@ -220,12 +337,14 @@ class SpikingMemory(nengo.Network):
             self.input_connection = nengo.Connection(
                 self.input, self.neurons, transform=B, synapse=None
             )
-            self.recurrent_connection = nengo.Connection(
-                self.neurons,
-                self.neurons,
-                transform=A - np.eye(n),
-                synapse=INTEGRATE,
-            )
+            self.recurrent_connection = None
+            if ticks == 1:
+                self.recurrent_connection = nengo.Connection(
+                    self.neurons,
+                    self.neurons,
+                    transform=A - np.eye(n),
+                    synapse=INTEGRATE,
+                )
             integrator = LinearSystem([[1.0]], [[1.0]], [[1.0]], [[0.0]], False, dt)
             self.output = nengo.Node(
                 LinearSystemState(integrator, size_in=n), label="m"
@@ -234,7 +353,8 @@ class SpikingMemory(nengo.Network):
                 self.neurons, self.output, synapse=None
             )
         for obj in (self.ensemble, self.input_connection, self.recurrent_connection):
-            configure_trainable(self, obj, False)  # a fixed system (see `.LMU`)
+            if obj is not None:
+                configure_trainable(self, obj, False)  # a fixed system (see `.LMU`)
 
     def read(self, delayed):
         """``(pre, synapse)`` of a connection reading the state: at this step, or at

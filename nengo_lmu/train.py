@@ -70,14 +70,19 @@ class SpikeCounter:
         self.positive = self.negative = self.above_1 = self.max_count = 0
         self.n_steps = 0  # sequences times input steps
 
-    def add(self, counts):
-        """Count ``(sequences, steps, n_units)`` integer spike counts."""
+    def add(self, counts, negative=None):
+        """Count ``(sequences, steps, n_units)`` integer spike counts: signed ones,
+        or with ``negative`` (of the same shape) the positive spikes and the
+        negative ones of each unit in each step."""
         counts = np.asarray(counts)
-        self.positive += counts[counts > 0].sum()
-        self.negative -= counts[counts < 0].sum()
-        self.above_1 += np.count_nonzero(np.abs(counts) > 1)
-        self.max_count = max(self.max_count, int(np.abs(counts).max(initial=0)))
-        self.unit_sums += np.abs(counts).sum(axis=(0, 1))
+        if negative is None:
+            counts, negative = np.maximum(counts, 0), np.maximum(-counts, 0)
+        both = counts + np.asarray(negative)
+        self.positive += counts.sum()
+        self.negative += np.sum(negative)
+        self.above_1 += np.count_nonzero(both > 1)
+        self.max_count = max(self.max_count, int(both.max(initial=0)))
+        self.unit_sums += both.sum(axis=(0, 1))
         self.n_steps += counts.shape[0] * counts.shape[1]
 
     def stats(self):
@@ -184,13 +189,19 @@ def predict(
             "nengo_lmu.hybrid.to_spiking",
             attr="spikes",
         )
-    counters = {name: SpikeCounter(p.size_in) for name, (p, _) in populations.items()}
+    counters = {
+        name: SpikeCounter(probes[0].size_in)
+        for name, (probes, _) in populations.items()
+    }
     batches = _batches(net, x, backend, dt, minibatch_size, populations)
     scores = []
     for i, (n_done, batch_scores, outputs) in enumerate(batches):
         scores.append(batch_scores)
         for name, (_, neuron_type) in populations.items():
-            counters[name].add(spike_counts(outputs[name], neuron_type, dt))
+            if neuron_type is None:  # counted by the units themselves
+                counters[name].add(*(np.rint(o).astype(int) for o in outputs[name]))
+            else:
+                counters[name].add(spike_counts(outputs[name][0], neuron_type, dt))
         if progress_bar and (i + 1) % max(1, len(x) // (100 * len(batch_scores))) == 0:
             print(f"\rsequence {n_done}/{len(x)}", end="", file=sys.stderr)
     if progress_bar:
@@ -206,17 +217,19 @@ def _spiking_populations(net):
     `.hybrid.to_spiking`: ``"hidden"`` units and a ``"memory"`` (`.SpikingMemory`)."""
     populations = {}
     if hasattr(net, "hidden_probe"):
-        populations["hidden"] = (net.hidden_probe, net.lmu.hidden.neuron_type)
-    if hasattr(net, "memory_probe"):
+        populations["hidden"] = ((net.hidden_probe,), net.lmu.hidden.neuron_type)
+    if hasattr(net, "memory_negative_probe"):  # sub-ticks: the counts of each sign
+        populations["memory"] = ((net.memory_probe, net.memory_negative_probe), None)
+    elif hasattr(net, "memory_probe"):
         memory = net.lmu.spiking_memory.ensemble
-        populations["memory"] = (net.memory_probe, memory.neuron_type)
+        populations["memory"] = ((net.memory_probe,), memory.neuron_type)
     return populations
 
 
 def _batches(net, x, backend, dt, minibatch_size, populations):
     """Yield (sequences done, scores, {population: probed outputs}) batch by batch."""
     n = len(x)
-    probes = {name: probe for name, (probe, _) in populations.items()}
+    probes = {name: probes for name, (probes, _) in populations.items()}
     every_step = getattr(net, "sequence_output", False)  # a `.StackedModel`'s
     if backend == "nengo_dl":
         minibatch_size = min(minibatch_size, n)
@@ -231,7 +244,7 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
                 yield (
                     start + size,
                     out[net.probe][:size] if every_step else out[net.probe][:size, -1],
-                    {name: out[probe][:size] for name, probe in probes.items()},
+                    {name: [out[p][:size] for p in ps] for name, ps in probes.items()},
                 )
     else:
         with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
@@ -242,7 +255,7 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
                 yield (
                     i + 1,
                     sim.data[net.probe][None if every_step else slice(-1, None)],
-                    {name: sim.data[probe][None] for name, probe in probes.items()},
+                    {name: [sim.data[p][None] for p in ps] for name, ps in probes.items()},
                 )
 
 

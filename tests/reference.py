@@ -118,25 +118,30 @@ def outputs_and_gradients(net, stim, x, fused=True, every_probe=False):
     return data, gradients, op_types
 
 
-def spiking_memory_cell(x, w, A, B, delta, f=np.tanh):
+def spiking_memory_cell(x, w, A, B, delta, f=np.tanh, ticks=1):
     """The LMU cell with a spiking memory (float64): the state ``s`` is ``delta``
     times the accumulated signed spikes of units that integrate the increments
-    ``A s + B u - s`` (voltage from 0.5, fire ``floor(v)``, subtract it).
+    ``A s + B u - s`` (voltage from 0.5, fire ``floor(v)``, subtract it), ``ticks``
+    times per step with ``u`` held (``A``, ``B`` then the system of one tick).
 
     ``w`` as for `numpy_cell`; ``A`` (n, n), ``B`` (n, memory_d) the discrete memory
     system; ``f=None`` skips the hidden layer. Returns h (steps, units), the states s
-    (steps, n) and the spike counts (steps, n).
+    (steps, n) and the spike counts (steps, n; with ticks, positive minus negative),
+    and with ticks also the positive and the negative spikes (steps, n) apart.
     """
     s, v = np.zeros(A.shape[0]), np.full(A.shape[0], 0.5)
     h = np.zeros(w["input_kernel"].shape[0])
-    hs, states, counts = [], [], []
+    hs, states, counts, signs = [], [], [], []
     for x_t in x:
         u = w["input_encoders"] @ x_t + w["hidden_encoders"] @ h
         u += w["memory_encoders"] @ s + w["memory_bias"]
-        v += (A @ s + B @ u - s) / delta
-        n = np.floor(v)
-        v -= n
-        s = s + delta * n
+        n_step = np.zeros((2, len(s)))
+        for _ in range(ticks):
+            v += (A @ s + B @ u - s) / delta
+            n = np.floor(v)
+            v -= n
+            s = s + delta * n
+            n_step += np.maximum(n, 0), np.maximum(-n, 0)
         if f is not None:
             h = f(
                 w["input_kernel"] @ x_t
@@ -146,5 +151,9 @@ def spiking_memory_cell(x, w, A, B, delta, f=np.tanh):
             )
         hs.append(h)
         states.append(s)
-        counts.append(n)
+        counts.append(n_step[0] - n_step[1])
+        signs.append(n_step)
+    if ticks > 1:
+        signs = np.array(signs)
+        return np.array(hs), np.array(states), np.array(counts), signs[:, 0], signs[:, 1]
     return np.array(hs), np.array(states), np.array(counts)

@@ -268,6 +268,19 @@ def test_evaluate_fully_spiking(paper, tmp_path):
         assert re.search(r"^accuracy: \d\.\d{4}$", result.stdout, re.M)
 
 
+def test_evaluate_with_ticks(paper):
+    """``--ticks`` reaches the spiking memory (its spikes counted per input step);
+    with the ideal memory it is one line naming it, exit code 2."""
+    args = ("evaluate", "--weights", paper, "--spiking", "--n", "2", "--quiet")
+    result = run_cli(*args, "--memory", "spiking", "--ticks", "2")
+    assert result.returncode == 0, result.stderr
+    assert 0 < last_value(result.stdout, "memory spikes per dimension per input step")
+    result = run_cli(*args, "--ticks", "2")
+    assert result.returncode == 2, result.stderr
+    lines = [s for s in result.stderr.splitlines() if "error:" in s]
+    assert len(lines) == 1 and "ticks" in lines[0], result.stderr
+
+
 def test_spiking_memory_bad_settings_give_one_line(paper):
     """Settings a spiking memory cannot work with: one line, exit code 2."""
     for extra in [("--dt", "2"), ("--memory", "spiking", "--dt", "0.5")]:

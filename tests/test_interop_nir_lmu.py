@@ -161,6 +161,8 @@ def test_lif_hidden_units_and_unsupported_settings():
         lmu_to_nir(to_spiking(classifier(), dt=1.0, synapse=nengo.Lowpass(2)))
     with pytest.raises(ValidationError, match="ideal memory or memory='spiking'"):
         lmu_to_nir(to_spiking(classifier(), dt=1.0, memory=DELAYS))
+    with pytest.raises(ValidationError, match="one tick per step"):
+        lmu_to_nir(to_spiking(classifier(), dt=1.0, memory="spiking", ticks=2))
 
 
 def test_other_graphs_are_a_clear_error():

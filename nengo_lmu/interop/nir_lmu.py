@@ -152,6 +152,13 @@ def _hidden_type(node):
 def _memory_matrices(lmu, dt):
     """The discrete ``(A, B)`` of the whole memory of ``lmu``, stepped at ``dt``."""
     if hasattr(lmu, "spiking_memory"):
+        if lmu.spiking_memory.ticks > 1:
+            raise ValidationError(
+                f"NIR export takes a spiking memory of one tick per step (got ticks="
+                f"{lmu.spiking_memory.ticks}): NIR nodes have no sub-steps of their "
+                "own; convert with to_spiking(..., ticks=1)",
+                attr="ticks",
+            )
         conns = lmu.spiking_memory.connections
         (into,) = [c for c in conns if c.pre_obj is lmu.spiking_memory.input]
         (rec,) = [c for c in conns if c.pre_obj is c.post_obj]
