@@ -25,7 +25,9 @@ spiking at ``delta_error = --finetune-error`` (a budget of about 2 memory spikes
 dimension per step), then up to ``--finetune-epochs`` epochs of spike-aware
 fine-tuning through the spiking memory and hidden units (`.hybrid.finetune`, NengoDL,
 fused) on the first ``--finetune-train`` images of the paper's training split, each
-epoch a `finetune` call with a new Adam at ``--finetune-learning-rate``; the spiking
+epoch a `finetune` call with a new Adam at ``--finetune-learning-rate`` (divided by
+``--finetune-decay`` once more every epoch), the memory units stepping
+``--finetune-ticks`` ticks per input step; the spiking
 network after each epoch on the first ``--n-val`` validation images, which choose the
 number of epochs (the best within ``--budget`` memory spikes per dimension per step);
 then the rate network and the spiking network before fine-tuning
@@ -80,6 +82,8 @@ parser.add_argument("--finetune-error", type=float, default=0.06)
 parser.add_argument("--finetune-train", type=int, default=5000)
 parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
 parser.add_argument("--finetune-basis", choices=("own", "balanced"), default="own")
+parser.add_argument("--finetune-ticks", type=int, default=1)
+parser.add_argument("--finetune-decay", type=float, default=1.0)
 parser.add_argument("--budget", type=float, default=2.0)
 parser.add_argument("--n-val", type=int, default=1000)
 parser.add_argument("--ticks", type=int, default=4)
@@ -174,17 +178,23 @@ def finetune_part():
     net, data = paper_network()
     balanced = args.finetune_basis == "balanced"
     basis = memory_basis(net, dt=1.0) if balanced else None
-    conversion = dict(memory="spiking", delta_error=args.finetune_error, basis=basis)
+    conversion = dict(
+        memory="spiking",
+        delta_error=args.finetune_error,
+        basis=basis,
+        ticks=args.finetune_ticks,
+    )
     xv, yv = data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]
     xt, yt = data.x_test[: args.n], data.y_test.ravel()[: args.n]
     train = data.x_train[: args.finetune_train], data.y_train[: args.finetune_train]
     print(
         f"\npsMNIST, the paper's weights, fully spiking at delta_error "
-        f"{args.finetune_error} ({args.finetune_basis} basis); spike-aware "
+        f"{args.finetune_error} ({args.finetune_basis} basis, "
+        f"{args.finetune_ticks} tick(s)); spike-aware "
         f"fine-tuning: up to {args.finetune_epochs} epochs on the first "
-        f"{args.finetune_train} training images, each with a new Adam at "
-        f"{args.finetune_learning_rate}, the number chosen on the first {len(xv)} "
-        f"validation images"
+        f"{args.finetune_train} training images, epoch e with a new Adam at "
+        f"{args.finetune_learning_rate} / {args.finetune_decay:g}**(e - 1), the "
+        f"number chosen on the first {len(xv)} validation images"
     )
     describe("rate network (validation)", net, xv, yv)
     tuned = [net]
@@ -198,7 +208,8 @@ def finetune_part():
                 train[0],
                 train[1].ravel(),
                 epochs=1,
-                learning_rate=args.finetune_learning_rate,
+                learning_rate=args.finetune_learning_rate
+                / args.finetune_decay ** (epoch - 1),
                 minibatch_size=100,
                 progress_bar=False,
                 **conversion,

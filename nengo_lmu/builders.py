@@ -32,7 +32,12 @@ from nengo_lmu.lmu import LMU, Dense
 from nengo_lmu.memory import LegendreMemory, LinearSystemState
 from nengo_lmu.networks import DelayNetwork
 from nengo_lmu.neurons import SpikeAwareRegularSpiking
-from nengo_lmu.spiking_memory import INTEGRATE, SignedIntegrateFire, SpikingMemory
+from nengo_lmu.spiking_memory import (
+    INTEGRATE,
+    SignedIntegrateFire,
+    SpikingMemory,
+    TickedIntegrateFire,
+)
 from nengo_lmu.systems import LinearSystem
 
 
@@ -132,23 +137,36 @@ class MemoryUnits:
     spikes : Signal
         The units' output ``alpha n`` (set; what probes of the units read).
     states : list of Signal
-        The units' voltage, the state ``(A - I) s`` of the recurrent `.INTEGRATE`
-        synapse and, with ``encoders``, that of the synapse reading ``e_m s``
+        The units' voltage, the state of their recurrence (``(A - I) s`` of the
+        recurrent `.INTEGRATE` synapse, or with ticks the units' own ``recurrent``
+        current) and, with ``encoders``, that of the synapse reading ``e_m s``
         (updated).
+    counts : list of Signal
+        With ticks, the units' ``positive`` and ``negative`` spikes of the step
+        (set), else [].
     gain, amplitude : (n,) ndarray
         The units' gains and their `.SignedIntegrateFire` amplitudes.
+    ticks : int
+        The units' sub-steps per step (`.TickedIntegrateFire`), with their
+        ``coupling`` (None for one).
     """
 
     def __init__(self, model, memory, encoders):
         n, d = memory.n_neurons, memory.input.size_in
-        self.spikes = model.sig[memory.neurons]["out"]
+        signals = model.sig[memory.neurons]
+        units = memory.ensemble.neuron_type
+        self.ticks = memory.ticks
+        self.coupling = units.coupling if self.ticks > 1 else None
+        self.spikes = signals["out"]
         self.states = [
-            model.sig[memory.neurons]["voltage"],
-            Signal(shape=n, name=f"{memory}.recurrent"),
+            signals["voltage"],
+            signals["recurrent"]
+            if self.ticks > 1
+            else Signal(shape=n, name=f"{memory}.recurrent"),
         ] + ([Signal(shape=d, name=f"{memory}.encoded")] if encoders else [])
+        self.counts = [signals["positive"], signals["negative"]] if self.ticks > 1 else []
         self.gain = np.asarray(model.params[memory.ensemble].gain)
-        amplitude = memory.ensemble.neuron_type.amplitude
-        self.amplitude = np.broadcast_to(amplitude, (n,)).astype(np.float64)
+        self.amplitude = np.broadcast_to(units.amplitude, (n,)).astype(np.float64)
 
 
 class SimLMU(Operator):
@@ -181,7 +199,11 @@ class SimLMU(Operator):
         m = m + o;  r = r + (A - I) o;  r_e = r_e + e_m o
 
     then ``h`` from ``m`` as above; ``floor`` is straight-through in training too, as
-    `.dl_builders.SignedIntegrateFireBuilder` trains the units.
+    `.dl_builders.SignedIntegrateFireBuilder` trains the units. Units with ticks
+    (`.TickedIntegrateFire`, no recurrent connection) repeat the line of ``v`` that
+    many times with ``u`` held, ``r`` their ``recurrent`` current (``r += coupling
+    n`` at every tick, ``v += dt (g B u + r)``), and count the step's positive and
+    negative spikes.
 
     Parameters
     ----------
@@ -242,7 +264,9 @@ class SimLMU(Operator):
         self.neuron_type = neuron_type
         self.memory_process = memory_process
         self.memory_units = memory_units
-        self.sets = [output] + ([] if memory_units is None else [memory_units.spikes])
+        self.sets = [output] + (
+            [] if memory_units is None else [memory_units.spikes] + memory_units.counts
+        )
         self.incs = []
         self.reads = [x] + list(weights.values())
         self.updates = [memory, hidden] + ([] if voltage is None else [voltage])
@@ -279,6 +303,12 @@ class SimLMU(Operator):
     def spikes(self):
         """The output of a spiking memory's units, or None."""
         return self.sets[1] if len(self.sets) > 1 else None
+
+    @property
+    def spike_counts(self):
+        """The positive and negative spikes of a spiking memory's units with ticks
+        (see `MemoryUnits`), or []."""
+        return self.sets[2:]
 
     @property
     def unit_states(self):
@@ -360,7 +390,8 @@ def _isolated(model, net, objects, probed=()):
             return False
     return all(
         probe.obj not in inside
-        or (probe.obj in readable | set(probed) and probe.attr == "output")
+        or (probe.obj in readable and probe.attr == "output")
+        or (probe.obj in probed and probe.attr in ("output", "positive", "negative"))
         for probe in model.toplevel.all_probes
     )
 
@@ -469,21 +500,23 @@ def _spiking_memory_objects(model, memory):
     """The objects of a `.SpikingMemory` if `.SimLMU` computes them (see
     `build_lmu`), else None."""
     ens = memory.ensemble
-    connections = [
-        memory.input_connection,
-        memory.recurrent_connection,
-        memory.output_connection,
-    ]
+    recurrent = memory.recurrent_connection
+    connections = [memory.input_connection, memory.output_connection] + (
+        [] if recurrent is None else [recurrent]
+    )
     out = memory.output_connection
+    units = type(ens.neuron_type)
     fusable = (
         type(memory) is SpikingMemory
         and type(ens) is nengo.Ensemble
-        and type(ens.neuron_type) is SignedIntegrateFire
+        and (
+            (units is SignedIntegrateFire and _plain_weights(recurrent, INTEGRATE))
+            or (units is TickedIntegrateFire and recurrent is None)
+        )
         and ens.noise is None
         and np.all(model.params[ens].bias == 0)
         and _bias_trainable(model, memory, ens) is False
         and _plain_weights(memory.input_connection, None)
-        and _plain_weights(memory.recurrent_connection, INTEGRATE)
         and type(out.transform) is nengo.transforms.NoTransform
         and out.synapse is None
         and out.function is None
@@ -504,7 +537,8 @@ def _fused_weights(lmu):
     weights = dict(lmu.weight_connections)
     if hasattr(lmu, "spiking_memory"):
         weights["units_input"] = lmu.spiking_memory.input_connection
-        weights["units_recurrent"] = lmu.spiking_memory.recurrent_connection
+        if lmu.spiking_memory.recurrent_connection is not None:  # else the units'
+            weights["units_recurrent"] = lmu.spiking_memory.recurrent_connection
     return weights
 
 

@@ -175,6 +175,11 @@ class SimLMUBuilder(OpBuilder):
             self.gain = tf.constant(op.memory_units.gain, dtype=signals.dtype)
             amplitude = tf.constant(op.memory_units.amplitude, dtype=signals.dtype)
             self.alpha = amplitude / signals.dt  # as NengoDL's neuron builders
+            self.ticks = op.memory_units.ticks
+            self.counts = [signals[sig] for sig in op.spike_counts]
+            if self.ticks > 1:
+                coupling = op.memory_units.coupling.T
+                self.coupling_T = tf.constant(coupling, dtype=signals.dtype)
         if "theta" in op.weights:  # discretized at the trained dt / theta per run
             del self.weights["theta"]
             self.order = op.memory_process.order
@@ -258,13 +263,27 @@ class SimLMUBuilder(OpBuilder):
         """Step the units of a spiking memory (see `.SimLMU`): scatter their spikes
         and states, and return the new state ``s``."""
         v, r, *r_e = states
-        v = v + (self.gain * dot("units_input", u) + self.gain * r) * signals.dt
-        n = floor_straight_through(v)
-        o = n * self.alpha
-        new = [v - n, r + dot("units_recurrent", o)]
+        J = self.gain * dot("units_input", u)
+        if self.ticks == 1:
+            v = v + (J + self.gain * r) * signals.dt
+            n = floor_straight_through(v)
+            o = n * self.alpha
+            new, counts = [v - n, r + dot("units_recurrent", o)], []
+        else:  # as `.dl_builders.TickedIntegrateFireBuilder`
+            total = positive = negative = tf.zeros_like(v)
+            for _ in range(self.ticks):
+                v = v + (J + r) * signals.dt
+                n = floor_straight_through(v)
+                v = v - n
+                r = r + tf.matmul(n, self.coupling_T)
+                total += n
+                positive += tf.nn.relu(n)
+                negative += tf.nn.relu(-n)
+            o = total * self.alpha
+            new, counts = [v, r], [positive, negative]
         if r_e:
             new.append(r_e[0] + dot("memory_encoders", o))
-        for sig, value in zip(self.unit_states, new):
+        for sig, value in zip(self.unit_states + self.counts, new + counts):
             signals.scatter(sig, value)
         signals.scatter(self.spikes, o)
         return s + o

@@ -277,24 +277,30 @@ def test_tracking_does_not_grow():
 
 def memory_parameters(memory):
     """The parameters of a SpikingMemory's own objects (NengoDL must not train them)."""
+    recurrence = memory.recurrent_connection
     return [
         np.array(memory.input_connection.transform.init),
-        np.array(memory.recurrent_connection.transform.init),
+        np.array(
+            memory.ensemble.neuron_type.coupling
+            if recurrence is None
+            else recurrence.transform.init
+        ),
         nengo.dists.get_samples(memory.ensemble.bias, memory.n_neurons),
     ]
 
 
-def test_finetune_gradients_reach_upstream_weights():
+@pytest.mark.parametrize("ticks", [1, 3])
+def test_finetune_gradients_reach_upstream_weights(ticks):
     """Training through the spiking memory in NengoDL (fused, float64) changes the
     weights upstream of it (the encoders into the memory) and the readout, as the
     standard build does (the same losses and weights), and leaves the memory's own
-    system and its units' bias alone."""
+    system and its units' bias alone; with ticks too."""
     net, _ = classifier()
     x = sequences(8)
     y = np.arange(8) % 3
     trained = {}
     for fused in (True, False):
-        spiking = to_spiking(net, memory="spiking", delta=0.05, dt=1.0)
+        spiking = to_spiking(net, memory="spiking", delta=0.05, dt=1.0, ticks=ticks)
         with spiking:
             nengo_dl.configure_settings(dtype="float64")
         spiking.lmu.fused = fused
@@ -616,7 +622,8 @@ def test_ticks_match_numpy_model(memory_d, trained):
     """With 3 ticks per step, both simulators equal the float64 numpy model with
     the recurrence stepped at every tick: the Legendre memory at dt / 3 (scipy), a
     trained A/B by its matrix root (scipy's logm); the units count their positive
-    and negative spikes apart, and NengoDL gives the same spikes."""
+    and negative spikes apart, and NengoDL, fused and standard build, gives the same
+    spikes."""
     ticks, delta = 3, 0.02
     system = perturbed_system(memory_d) if trained else None
     net, w = classifier(memory_d, memory_system=system)
@@ -639,10 +646,11 @@ def test_ticks_match_numpy_model(memory_d, trained):
     np.testing.assert_allclose(ref[0], h, atol=1e-9)
     np.testing.assert_array_equal(ref[1], positive)
     np.testing.assert_array_equal(ref[2], negative)
-    dl = run(spiking, x, "nengo_dl", probes, fused=False)
-    np.testing.assert_allclose(dl[0], ref[0], atol=1e-10)
-    np.testing.assert_array_equal(dl[1], ref[1])
-    np.testing.assert_array_equal(dl[2], ref[2])
+    for fused in (True, False):
+        dl = run(spiking, x, "nengo_dl", probes, fused=fused)
+        np.testing.assert_allclose(dl[0], ref[0], atol=1e-10)
+        np.testing.assert_array_equal(dl[1], ref[1])
+        np.testing.assert_array_equal(dl[2], ref[2])
     _, stats = predict(spiking, x[None], backend="nengo", spikes=True)
     total = (positive + negative).sum() / counts.size
     np.testing.assert_allclose(stats["memory"].total, total)
