@@ -16,8 +16,9 @@ test images (paper preprocessing), in NengoDL:
    steps), hidden spikes per unit per input step, neuron counts, and the throughput
    (images per second, simulator build included) of each;
 2. (``--part curve``) accuracy against memory spikes per dimension per step over
-   the scale of the default rule, ``delta_error`` (spiking memory, spiking hidden
-   units; first ``--n-curve`` test images): a table and
+   the scale of the default rule, ``delta_error``, with one tick and ``--ticks``
+   (spiking memory, spiking hidden units; first ``--n-curve`` test images): a
+   table and
    ``benchmarks/results/fully_spiking_curve.png``.
 
 psMNIST after fine-tuning (``--part finetune``): the paper's weights converted fully
@@ -150,22 +151,28 @@ def curve_part():
     xc, yc = data.x_test[: args.n_curve], data.y_test.ravel()[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
     rows = []
-    for error in ERRORS:
-        accuracy, spikes = describe(
-            f"fully spiking, error {error}",
-            to_spiking(net, memory="spiking", delta_error=error),
-            xc,
-            yc,
-        )
-        rows.append((error, spikes, accuracy))
-    print("\n| delta_error | memory spikes per dimension per step | accuracy |")
-    print("|---|---|---|")
-    for error, spikes, accuracy in rows:
-        print(f"| {error} | {spikes:.2f} | {accuracy:.4f} |")
+    for ticks in sorted({1, args.ticks}):
+        for error in ERRORS:
+            accuracy, spikes = describe(
+                f"fully spiking, error {error}, {ticks} tick(s)",
+                to_spiking(net, memory="spiking", delta_error=error, ticks=ticks),
+                xc,
+                yc,
+            )
+            rows.append((ticks, error, spikes, accuracy))
+    print("\n| ticks | delta_error | memory spikes per dimension per step | accuracy |")
+    print("|---|---|---|---|")
+    for ticks, error, spikes, accuracy in rows:
+        print(f"| {ticks} | {error} | {spikes:.2f} | {accuracy:.4f} |")
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-")
-    for error, spikes, accuracy in rows:
-        ax.annotate(f"ε={error}", (spikes, accuracy), fontsize=8)
+    for ticks in sorted({1, args.ticks}):
+        mine = [r for r in rows if r[0] == ticks]
+        ax.plot(
+            [r[2] for r in mine], [r[3] for r in mine], "o-", label=f"{ticks} tick(s)"
+        )
+        for _, error, spikes, accuracy in mine:
+            ax.annotate(f"ε={error}", (spikes, accuracy), fontsize=8)
+    ax.legend()
     ax.set_xlabel("memory spikes per dimension per input step")
     ax.set_ylabel(f"accuracy (first {len(xc)} psMNIST test images)")
     ax.set_title("Fully spiking LMU (paper's weights, no fine-tuning)")

@@ -164,7 +164,9 @@ class MemoryUnits:
             if self.ticks > 1
             else Signal(shape=n, name=f"{memory}.recurrent"),
         ] + ([Signal(shape=d, name=f"{memory}.encoded")] if encoders else [])
-        self.counts = [signals["positive"], signals["negative"]] if self.ticks > 1 else []
+        self.counts = (
+            [signals["positive"], signals["negative"]] if self.ticks > 1 else []
+        )
         self.gain = np.asarray(model.params[memory.ensemble].gain)
         self.amplitude = np.broadcast_to(units.amplitude, (n,)).astype(np.float64)
 

@@ -317,7 +317,10 @@ def _memory_probes(net, memory):
         _spike_probe(net, "memory_probe", memory.neurons, "memory spikes")
         return
     with net:
-        for name, attr in (("memory_probe", "positive"), ("memory_negative_probe", "negative")):
+        for name, attr in (
+            ("memory_probe", "positive"),
+            ("memory_negative_probe", "negative"),
+        ):
             probe = nengo.Probe(memory.neurons, attr, label=f"memory {attr} spikes")
             if HAS_NENGO_DL:
                 net.config[probe].keep_history = True
@@ -502,7 +505,9 @@ def _tick_matrices(net, dt, ticks, T=None):
         return None  # another system: the root of its step
     if kwargs["method"] != "zoh":
         return None
-    memory = LegendreMemory(kwargs["theta"], kwargs["order"], size_in=kwargs["memory_d"])
+    memory = LegendreMemory(
+        kwargs["theta"], kwargs["order"], size_in=kwargs["memory_d"]
+    )
     A, B = IdealMemory(memory, dt / ticks).matrices(dt / ticks)
     if T is None:
         return A, B

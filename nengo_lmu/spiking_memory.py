@@ -216,9 +216,13 @@ def _ticks(A, B, ticks, given):
     step = np.eye(len(A) + B.shape[1])
     step[: len(A), : len(A)], step[: len(A), len(A) :] = A_k, B_k
     made = np.linalg.matrix_power(step, ticks)
-    if A_k.shape != A.shape or B_k.shape != B.shape or not (
-        np.allclose(made[: len(A), : len(A)], A, atol=1e-6)
-        and np.allclose(made[: len(A), len(A) :], B, atol=1e-6)
+    if (
+        A_k.shape != A.shape
+        or B_k.shape != B.shape
+        or not (
+            np.allclose(made[: len(A), : len(A)], A, atol=1e-6)
+            and np.allclose(made[: len(A), len(A) :], B, atol=1e-6)
+        )
     ):
         raise ValidationError(
             f"Must be (A_k, B_k) of shapes {A.shape}, {B.shape} whose {ticks} steps "

@@ -255,7 +255,10 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
                 yield (
                     i + 1,
                     sim.data[net.probe][None if every_step else slice(-1, None)],
-                    {name: [sim.data[p][None] for p in ps] for name, ps in probes.items()},
+                    {
+                        name: [sim.data[p][None] for p in ps]
+                        for name, ps in probes.items()
+                    },
                 )
 
 

@@ -155,5 +155,11 @@ def spiking_memory_cell(x, w, A, B, delta, f=np.tanh, ticks=1):
         signs.append(n_step)
     if ticks > 1:
         signs = np.array(signs)
-        return np.array(hs), np.array(states), np.array(counts), signs[:, 0], signs[:, 1]
+        return (
+            np.array(hs),
+            np.array(states),
+            np.array(counts),
+            signs[:, 0],
+            signs[:, 1],
+        )
     return np.array(hs), np.array(states), np.array(counts)

@@ -639,7 +639,9 @@ def test_ticks_match_numpy_model(memory_d, trained):
         B = B[:, None]
     A, B = np.kron(np.eye(memory_d), A), np.kron(np.eye(memory_d), B)
     x = sequences(1)[0]
-    h, _, counts, positive, negative = spiking_memory_cell(x, w, A, B, delta, ticks=ticks)
+    h, _, counts, positive, negative = spiking_memory_cell(
+        x, w, A, B, delta, ticks=ticks
+    )
     assert (positive + negative).sum() > 0.5 * counts.size and negative.sum() > 0
     probes = [h_probe, spiking.memory_probe, spiking.memory_negative_probe]
     ref = run(spiking, x, "nengo", probes)
