@@ -270,17 +270,11 @@ class SimLMUBuilder(OpBuilder):
             o = n * self.alpha
             new, counts = [v - n, r + dot("units_recurrent", o)], []
         else:  # as `.dl_builders.TickedIntegrateFireBuilder`
-            total = positive = negative = tf.zeros_like(v)
-            for _ in range(self.ticks):
-                v = v + (J + r) * signals.dt
-                n = floor_straight_through(v)
-                v = v - n
-                r = r + tf.matmul(n, self.coupling_T)
-                total += n
-                positive += tf.nn.relu(n)
-                negative += tf.nn.relu(-n)
+            total, v, r, *counts = step_ticks(
+                J, signals.dt, v, r, self.coupling_T, [1.0] * self.ticks
+            )
             o = total * self.alpha
-            new, counts = [v, r], [positive, negative]
+            new = [v, r]
         if r_e:
             new.append(r_e[0] + dot("memory_encoders", o))
         for sig, value in zip(self.unit_states + self.counts, new + counts):
@@ -340,6 +334,23 @@ class SignedIntegrateFireBuilder(TFNeuronBuilder):
 SimNeuronsBuilder.TF_NEURON_IMPL[SignedIntegrateFire] = SignedIntegrateFireBuilder
 
 
+def step_ticks(J, dt, voltage, recurrent, coupling_T, active):
+    """One step of `.TickedIntegrateFire` units (batch, n): a tick per entry of
+    ``active`` (1, or per unit 1 while its ticks last, else 0), ``floor``
+    straight-through. Returns the step's spikes, the new voltage and recurrent
+    current, and the step's positive and negative spikes."""
+    total = positive = negative = tf.zeros_like(voltage)
+    for tick in active:
+        voltage = voltage + tick * (J + recurrent) * dt
+        n_spikes = floor_straight_through(voltage)
+        voltage = voltage - n_spikes
+        recurrent = recurrent + tf.matmul(n_spikes, coupling_T)
+        total += n_spikes
+        positive += tf.nn.relu(n_spikes)
+        negative += tf.nn.relu(-n_spikes)
+    return total, voltage, recurrent, positive, negative
+
+
 class TickedIntegrateFireBuilder(SignedIntegrateFireBuilder):
     """Step `.TickedIntegrateFire` units as Nengo does (straight-through ``floor``
     in training, as `SignedIntegrateFireBuilder`): merged populations step together,
@@ -359,17 +370,10 @@ class TickedIntegrateFireBuilder(SignedIntegrateFireBuilder):
         self.coupling_T = tf.constant(coupling.T, dtype=signals.dtype)
 
     def step(self, J, dt, voltage, recurrent, positive, negative):
-        # J is (minibatch, n) after NengoDL's reshape of the combined signals
-        total = positive = negative = tf.zeros_like(voltage)
-        for active in self.active:
-            voltage = voltage + active * (J + recurrent) * dt
-            n_spikes = floor_straight_through(voltage)
-            voltage = voltage - n_spikes
-            recurrent = recurrent + tf.matmul(n_spikes, self.coupling_T)
-            total += n_spikes
-            positive += tf.nn.relu(n_spikes)
-            negative += tf.nn.relu(-n_spikes)
-        return total * self.alpha, voltage, recurrent, positive, negative
+        total, *states = step_ticks(
+            J, dt, voltage, recurrent, self.coupling_T, self.active
+        )
+        return (total * self.alpha, *states)
 
 
 SimNeuronsBuilder.TF_NEURON_IMPL[TickedIntegrateFire] = TickedIntegrateFireBuilder

@@ -170,18 +170,22 @@ def test_budget_delta_bad_settings():
         assert error.value.attr == attr
 
 
-def checked_states(u, A, B, delta):
-    """The states of a spiking memory alone fed ``u`` (numpy model), after checking
-    them against the Nengo network over the first 300 steps."""
-    order = A.shape[0]
-    zero = dict(
+def memory_alone(order):
+    """The weights of `reference.spiking_memory_cell` for a memory fed its input
+    alone."""
+    return dict(
         input_encoders=np.ones((1, 1)),
         hidden_encoders=np.zeros((1, 1)),
         memory_encoders=np.zeros((1, order)),
         memory_bias=np.zeros(1),
         input_kernel=np.zeros((1, 1)),
     )
-    _, states, _ = spiking_memory_cell(u, zero, A, B, delta, f=None)
+
+
+def checked_states(u, A, B, delta):
+    """The states of a spiking memory alone fed ``u`` (numpy model), after checking
+    them against the Nengo network over the first 300 steps."""
+    _, states, _ = spiking_memory_cell(u, memory_alone(A.shape[0]), A, B, delta, f=None)
     with nengo.Network() as net:
         stim = nengo.Node(nengo.processes.PresentInput(u[:300], 1.0))
         memory = SpikingMemory(A, B, delta=delta, dt=1.0)
@@ -666,13 +670,7 @@ def test_ticks_track_closer_for_the_same_spikes():
     n, order, theta, delta = 20_000, 256, 784.0, 0.05
     A, B = legendre_zoh(theta, order)
     u = white_noise(n)
-    w = dict(
-        input_encoders=np.ones((1, 1)),
-        hidden_encoders=np.zeros((1, 1)),
-        memory_encoders=np.zeros((1, order)),
-        memory_bias=np.zeros(1),
-        input_kernel=np.zeros((1, 1)),
-    )
+    w = memory_alone(order)
     _, one, counts = spiking_memory_cell(u, w, A, B[:, None], delta, f=None)
     A4, B4 = legendre_zoh(theta, order, dt=0.25)
     _, four, _, pos, neg = spiking_memory_cell(u, w, A4, B4[:, None], delta, None, 4)
