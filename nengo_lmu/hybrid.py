@@ -298,11 +298,11 @@ def _time_step(kwargs, dt):
     return float(dt)
 
 
-def _spike_probe(net, name, target, label):
-    """Add the probe ``net.<name>`` on the spikes of ``target`` (its whole history in
-    NengoDL)."""
+def _spike_probe(net, name, target, label, attr=None):
+    """Add the probe ``net.<name>`` on the spikes of ``target`` (its ``attr``,
+    default its output; its whole history in NengoDL)."""
     with net:
-        probe = nengo.Probe(target, label=label)
+        probe = nengo.Probe(target, attr, label=label)
         if HAS_NENGO_DL:
             net.config[probe].keep_history = True
     setattr(net, name, probe)
@@ -316,15 +316,11 @@ def _memory_probes(net, memory):
     if memory.ticks == 1:
         _spike_probe(net, "memory_probe", memory.neurons, "memory spikes")
         return
-    with net:
-        for name, attr in (
-            ("memory_probe", "positive"),
-            ("memory_negative_probe", "negative"),
-        ):
-            probe = nengo.Probe(memory.neurons, attr, label=f"memory {attr} spikes")
-            if HAS_NENGO_DL:
-                net.config[probe].keep_history = True
-            setattr(net, name, probe)
+    for name, attr in (
+        ("memory_probe", "positive"),
+        ("memory_negative_probe", "negative"),
+    ):
+        _spike_probe(net, name, memory.neurons, f"memory {attr} spikes", attr)
 
 
 def memory_basis(net, basis="balanced", dt=None):
