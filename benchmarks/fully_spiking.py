@@ -184,7 +184,7 @@ def curve_part():
 def finetune_part():
     net, data = paper_network()
     balanced = args.finetune_basis == "balanced"
-    basis = memory_basis(net, dt=1.0) if balanced else None
+    basis = memory_basis(net, dt=1.0, ticks=args.finetune_ticks) if balanced else None
     conversion = dict(
         memory="spiking",
         delta_error=args.finetune_error,

@@ -247,7 +247,9 @@ def _train(args):
             f"rate {finetune_rate:g}"
         )
         if conversion.get("basis") == "balanced":  # run in the basis trained in
-            conversion["basis"] = memory_basis(net, dt=args.dt)
+            conversion["basis"] = memory_basis(
+                net, dt=args.dt, ticks=conversion.get("ticks", 1)
+            )
         net, _ = finetune(
             net,
             x_train,

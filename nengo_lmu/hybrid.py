@@ -32,6 +32,7 @@ from nengo_lmu.spiking_memory import (
     ERROR,
     SignedIntegrateFire,
     balanced_basis,
+    tick_system,
     budget_delta,
 )
 from nengo_lmu.stacked import StackedModel
@@ -225,18 +226,14 @@ def to_spiking(
         raise ValidationError(
             f"Must be 'spiking' or 'rate' (got {hidden!r})", attr="hidden"
         )
-    T = _basis(net, kwargs, memory, basis)
-    kwargs.update(_memory_kwargs(kwargs, memory, delta, delta_error, net, T))
-    if ticks != 1:
-        if memory != "spiking":
-            raise ValidationError(
-                f"Sub-steps are for the spiking memory (memory='spiking'), not for "
-                f"memory={memory!r}: use ticks=1",
-                attr="ticks",
-            )
-        kwargs["spiking_memory"].update(
-            ticks=ticks, tick_system=_tick_matrices(net, kwargs["dt"], ticks, T)
+    if ticks != 1 and memory != "spiking":
+        raise ValidationError(
+            f"Sub-steps are for the spiking memory (memory='spiking'), not for "
+            f"memory={memory!r}: use ticks=1",
+            attr="ticks",
         )
+    T = _basis(net, kwargs, memory, basis, ticks)
+    kwargs.update(_memory_kwargs(kwargs, memory, delta, delta_error, net, T, ticks))
     if synapse is not None and not isinstance(synapse, nengo.synapses.Synapse):
         raise ValidationError(
             f"Must be a nengo Synapse or None (got {synapse!r})", attr="synapse"
@@ -323,9 +320,9 @@ def _memory_probes(net, memory):
         _spike_probe(net, name, memory.neurons, f"memory {attr} spikes", attr)
 
 
-def memory_basis(net, basis="balanced", dt=None):
-    """The state basis ``T`` that `to_spiking` ``(net, basis=basis)`` realizes the
-    memory in (the state is ``T m``).
+def memory_basis(net, basis="balanced", dt=None, ticks=1):
+    """The state basis ``T`` that `to_spiking` ``(net, basis=basis, ticks=ticks)``
+    realizes the memory in (the state is ``T m``).
 
     Parameters
     ----------
@@ -336,6 +333,10 @@ def memory_basis(net, basis="balanced", dt=None):
         finite, invertible) and returned as a float array.
     dt : float, optional
         The time step the memory is stepped at (see `to_spiking`).
+    ticks : int
+        The spiking memory's sub-steps per step (see `to_spiking`): the balanced
+        basis is that of the system its units step, one sub-step (a basis balanced
+        for the whole step makes sub-stepped units chatter: tested).
 
     Returns
     -------
@@ -351,7 +352,9 @@ def memory_basis(net, basis="balanced", dt=None):
                 "time step it is stepped at, dt=... (dt=1.0 for theta in steps)",
                 attr="dt",
             )
-        A, B = memory_matrices(net, dt)
+        A, B = (
+            memory_matrices(net, dt) if ticks == 1 else _tick_matrices(net, dt, ticks)
+        )
         readout = kwargs["memory_kernel"]
         readout = np.zeros((1, n)) if readout is None else readout
         return balanced_basis(A, B, readout, kwargs["memory_encoders"])
@@ -368,7 +371,7 @@ def memory_basis(net, basis="balanced", dt=None):
     return T
 
 
-def _basis(net, kwargs, memory, basis):
+def _basis(net, kwargs, memory, basis, ticks):
     """`memory_basis` of ``basis`` (None for None), checked against ``memory``."""
     if basis is None:
         return None
@@ -378,7 +381,7 @@ def _basis(net, kwargs, memory, basis):
             f"'spiking'), not for a memory of delay networks (got memory={memory!r})",
             attr="basis",
         )
-    return memory_basis(net, basis, kwargs["dt"])
+    return memory_basis(net, basis, kwargs["dt"], ticks)
 
 
 def _in_basis(kwargs, T, A, B, dt):
@@ -397,10 +400,11 @@ def _in_basis(kwargs, T, A, B, dt):
     return dict(weights, memory_system=system)
 
 
-def _memory_kwargs(kwargs, memory, delta, delta_error, net, T=None):
+def _memory_kwargs(kwargs, memory, delta, delta_error, net, T=None, ticks=1):
     """The `.LMU` arguments that realize ``memory`` (see `to_spiking`), in the state
     coordinates ``T m`` (None: the network's own), for the time step
-    ``kwargs["dt"]`` (checked by `_time_step`)."""
+    ``kwargs["dt"]`` (checked by `_time_step`), a spiking memory's units stepping
+    ``ticks`` times per step."""
     if not (memory in ("ideal", "spiking") or isinstance(memory, dict)):
         raise ValidationError(
             f"Must be 'ideal', 'spiking' or a dict of DelayNetwork arguments "
@@ -427,8 +431,13 @@ def _memory_kwargs(kwargs, memory, delta, delta_error, net, T=None):
     if memory == "spiking":
         system = kwargs["memory_system"]
         A, B = memory_matrices(net, dt) if T is None else (system.A, system.B)
+        spiking = dict(dt=dt)
+        if ticks != 1:
+            spiking.update(ticks=ticks, tick_system=_tick_matrices(net, dt, ticks, T))
+            if T is not None:  # a basis balanced for the units' sub-step: its delta
+                A, B = spiking["tick_system"]
         delta = _delta(kwargs, delta, delta_error, A, B, recurrence=T is not None)
-        return dict(spiking_memory=dict(delta=delta, dt=dt), trainable=trainable)
+        return dict(spiking_memory=dict(spiking, delta=delta), trainable=trainable)
     _check_legendre(kwargs["memory_system"], kwargs)
     return dict(
         memory_network={**MEMORY_NETWORK, **memory, "dt": dt},
@@ -488,23 +497,25 @@ def memory_matrices(net, dt):
 
 def _tick_matrices(net, dt, ticks, T=None):
     """``(A_k, B_k)`` of one of ``ticks`` sub-steps of the memory of ``net`` (in the
-    state coordinates ``T m``), or None for `.spiking_memory.tick_system`'s root of
-    the step: for the Legendre delay (a ``memory_system`` only if it is its
-    zero-order hold), the analog system discretized at ``dt / ticks``, whose steps
-    make the step exactly."""
+    state coordinates ``T m``): for the Legendre delay (a ``memory_system`` only if
+    it is its zero-order hold), the analog system discretized at ``dt / ticks``,
+    whose steps make the step exactly; else `.spiking_memory.tick_system`'s root of
+    the step."""
     kwargs = network_kwargs(net)
     if not isinstance(ticks, (int, np.integer)) or ticks < 1:
         raise ValidationError(f"Must be an integer >= 1 (got {ticks!r})", attr="ticks")
     try:
         _check_legendre(kwargs["memory_system"], kwargs)
+        legendre = kwargs["method"] == "zoh"
     except ValidationError:
-        return None  # another system: the root of its step
-    if kwargs["method"] != "zoh":
-        return None
-    memory = LegendreMemory(
-        kwargs["theta"], kwargs["order"], size_in=kwargs["memory_d"]
-    )
-    A, B = IdealMemory(memory, dt / ticks).matrices(dt / ticks)
+        legendre = False
+    if legendre:
+        memory = LegendreMemory(
+            kwargs["theta"], kwargs["order"], size_in=kwargs["memory_d"]
+        )
+        A, B = IdealMemory(memory, dt / ticks).matrices(dt / ticks)
+    else:
+        A, B = tick_system(*memory_matrices(net, dt), ticks)
     if T is None:
         return A, B
     return T @ A @ np.linalg.inv(T), T @ B

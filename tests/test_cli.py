@@ -346,10 +346,12 @@ def test_bad_delta_error(paper):
         assert message in lines[0], lines[0]
 
 
-def test_balanced_basis_is_the_one_trained_in(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ticks", [1, 3])
+def test_balanced_basis_is_the_one_trained_in(tmp_path, monkeypatch, ticks):
     """``--basis balanced`` reaches `finetune` and the spiking run after it as the
-    basis of the network before fine-tuning (`.hybrid.memory_basis`), not one
-    recomputed from the tuned weights (in-process, stubs record the arguments)."""
+    basis of the network before fine-tuning (`.hybrid.memory_basis`, of one of the
+    ``--ticks``), not one recomputed from the tuned weights (in-process, stubs record
+    the arguments)."""
     init = tiny_weights(tmp_path)
     calls = []
 
@@ -370,10 +372,10 @@ def test_balanced_basis_is_the_one_trained_in(tmp_path, monkeypatch):
         cli.main(
             ["train", "psdigits", "--init", str(init), "--epochs", "0", "--spiking"]
             + ["--memory", "spiking", "--basis", "balanced", "--n", "2", "--quiet"]
-            + ["--out", str(tmp_path)]
+            + ["--ticks", str(ticks), "--out", str(tmp_path)]
         )
     expected = nengo_lmu.hybrid.memory_basis(
-        SequenceClassifier(**load_weights(init)), dt=1.0
+        SequenceClassifier(**load_weights(init)), dt=1.0, ticks=ticks
     )
     assert len(calls) == 2 and not np.allclose(expected, np.eye(len(expected)))
     for basis in calls:

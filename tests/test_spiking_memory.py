@@ -680,6 +680,59 @@ def test_ticks_track_closer_for_the_same_spikes():
     assert (pos + neg).sum() < 1.1 * np.abs(counts).sum()
 
 
+def test_balanced_basis_with_ticks():
+    """Order 256, theta = 784 steps, a random readout, white noise: in the balanced
+    basis (``to_spiking(basis="balanced")``), 4 ticks fire at most as many spikes per
+    step as one tick at the same ``delta_error``, and track the ideal memory as
+    closely: the basis and ``delta`` are those of the units' sub-step (with those of
+    the whole step, the units fired 29 times as many spikes); numpy model."""
+    n, order, theta = 3000, 256, 784.0
+    rng = np.random.RandomState(7)
+    weights = dict(
+        memory_alone(order),
+        hidden_encoders=np.zeros((1, 16)),
+        input_kernel=np.zeros((16, 1)),
+        hidden_kernel=np.zeros((16, 16)),
+        memory_kernel=rng.normal(size=(16, order)) / 16,
+    )
+    net = SequenceClassifier(
+        n_classes=2,
+        readout_kernel=rng.normal(size=(2, 16)),
+        units=16,
+        order=order,
+        theta=theta,
+        input_d=1,
+        **weights,
+    )
+    u = white_noise(n)
+    A1, B1 = legendre_zoh(theta, order)
+    errors, spikes = [], []
+    for ticks in (1, 4):
+        spiking = to_spiking(
+            net,
+            hidden="rate",
+            memory="spiking",
+            basis="balanced",
+            dt=1.0,
+            delta_error=0.05,
+            ticks=ticks,
+        )
+        T = spiking.memory_basis
+        np.testing.assert_array_equal(T, memory_basis(net, dt=1.0, ticks=ticks))
+        inverse = np.linalg.inv(T)
+        A, B = legendre_zoh(theta, order, dt=1.0 / ticks)
+        delta = spiking.lmu.spiking_memory.delta
+        out = spiking_memory_cell(
+            u, weights, T @ A @ inverse, T @ B[:, None], delta, None, ticks
+        )
+        counts = np.abs(out[2]) if ticks == 1 else out[3] + out[4]
+        spikes.append(counts.sum() / counts.size)
+        errors.append(tracking_errors(out[1] @ inverse.T, A1, B1[:, None], u)[1])
+    assert 0.5 < spikes[0] < 2
+    assert spikes[1] <= spikes[0]
+    assert 0 < errors[1] <= errors[0]
+
+
 @pytest.mark.parametrize(
     "settings, attr",
     [
