@@ -62,7 +62,8 @@ Then one fed-back pair (``signed``, ``FlooredRectifiedLinear`` units, with their
 relays, no memory) on the emulator against the numpy model, with ``vmin`` = ``VMIN``
 and 0.
 
-Part 2 (not with ``--emulator-images 0``; on/off pairs only): the same memory as a Nengo network (`LoihiSignedMemory`) on the reference
+Part 2 (not with ``--emulator-images 0``; on/off pairs only): the same memory as a
+Nengo network (`LoihiSignedMemory`) on the reference
 simulator (with `nengo.SpikingRectifiedLinear` and with
 `LoihiSpikingRectifiedLinear` units) and on the Loihi emulator, ``--emulator-images``
 test sequences at ``--emulator-ticks`` ticks per step: the emulator scores as the

@@ -25,7 +25,6 @@ residue the recurrence passes on, so the same spikes take a larger scale) is
 """
 
 import argparse
-import time
 
 import numpy as np
 import scipy.linalg

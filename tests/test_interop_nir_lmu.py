@@ -209,7 +209,8 @@ def test_export_nir_command(tmp_path):
     assert result.returncode == 2
     lines = [s for s in result.stderr.splitlines() if "error:" in s]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert "No NIR node for hidden units SpikeAwareRegularSpiking(base_type=Tanh" in lines[0]
+    message = "No NIR node for hidden units SpikeAwareRegularSpiking(base_type=Tanh"
+    assert message in lines[0]
 
 
 @pytest.mark.slow  # about 40 s of CPU (two NengoDL builds of the psDigits LMU)

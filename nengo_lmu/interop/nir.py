@@ -83,7 +83,7 @@ def delay_network_to_nir(net, model=None):
     tau = net.synapse.tau
     mapped = ss2sim(net.system, net.synapse)  # continuous: A_H = tau A + I
     encoders, biases, decoders = [], [], []
-    for k, ens in enumerate(net.state_ensembles):
+    for ens in net.state_ensembles:
         built = model.params[ens]
         encoders.append(built.scaled_encoders[:, 0])  # gain * e / radius
         biases.append(built.bias)
