@@ -177,7 +177,8 @@ def to_spiking(
         weights reading the state transformed to match, so that the ideal network
         is the same; `memory_basis` gives the ``T`` of ``"balanced"``
         (`.spiking_memory.balanced_basis`, in which the spiking memory's rounding
-        costs the fewest spikes). None (default): the trained network's own
+        costs the fewest spikes; with ``ticks``, the basis of the system the units
+        step, one sub-step). None (default): the trained network's own
         coordinates (Legendre ones, unless a ``memory_system`` was given).
     ticks : int
         With ``memory="spiking"``: sub-steps of the memory's units per input step
