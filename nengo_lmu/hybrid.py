@@ -32,8 +32,8 @@ from nengo_lmu.spiking_memory import (
     ERROR,
     SignedIntegrateFire,
     balanced_basis,
-    tick_system,
     budget_delta,
+    tick_system,
 )
 from nengo_lmu.stacked import StackedModel
 from nengo_lmu.systems import LegendreDelay, LinearSystem
