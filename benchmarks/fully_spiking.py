@@ -36,6 +36,11 @@ and at the chosen epochs on the first ``--n`` test images. ``--finetune-basis
 balanced`` realizes the spiking memory in the balanced basis of the paper's network
 (`.hybrid.memory_basis`; ``delta_error`` then counts the residue the recurrence
 passes on, so it is larger for the same spikes), before and after fine-tuning.
+``--finetune-train-error`` trains at another ``delta_error`` than the one the
+network runs at (noise-aware: a larger error in training), ``--finetune-from`` starts
+from a ``.npz`` weights file instead of the paper's weights (the "0 epochs" rows are
+then that network), and ``--finetune-save DIR`` writes the weights after each epoch
+(``DIR/epochE.npz``), to continue from them later.
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion
@@ -53,7 +58,12 @@ import warnings
 import matplotlib
 import numpy as np
 
-from nengo_lmu.convert import load_paper_weights
+from nengo_lmu.convert import (
+    load_paper_weights,
+    load_weights,
+    network_kwargs,
+    save_weights,
+)
 from nengo_lmu.data import data_dir, psmnist
 from nengo_lmu.hybrid import finetune, memory_basis, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
@@ -80,6 +90,9 @@ parser.add_argument("--n-curve", type=int, default=300)
 parser.add_argument("--minibatch-size", type=int, default=250)
 parser.add_argument("--finetune-epochs", type=int, default=5)
 parser.add_argument("--finetune-error", type=float, default=0.06)
+parser.add_argument("--finetune-train-error", type=float, default=None)
+parser.add_argument("--finetune-from", default=None)
+parser.add_argument("--finetune-save", default=None)
 parser.add_argument("--finetune-train", type=int, default=5000)
 parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
 parser.add_argument("--finetune-basis", choices=("own", "balanced"), default="own")
@@ -191,6 +204,12 @@ def finetune_part():
         basis=basis,
         ticks=args.finetune_ticks,
     )
+    training = dict(
+        conversion, delta_error=args.finetune_train_error or args.finetune_error
+    )
+    start = net
+    if args.finetune_from:
+        start = SequenceClassifier(**load_weights(args.finetune_from), seed=0)
     xv, yv = data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]
     xt, yt = data.x_test[: args.n], data.y_test.ravel()[: args.n]
     train = data.x_train[: args.finetune_train], data.y_train[: args.finetune_train]
@@ -198,14 +217,15 @@ def finetune_part():
         f"\npsMNIST, the paper's weights, fully spiking at delta_error "
         f"{args.finetune_error} ({args.finetune_basis} basis, "
         f"{args.finetune_ticks} tick(s)); spike-aware "
-        f"fine-tuning: up to {args.finetune_epochs} epochs on the first "
+        f"fine-tuning from {args.finetune_from or 'the paper weights'} at delta_error "
+        f"{training['delta_error']}: up to {args.finetune_epochs} epochs on the first "
         f"{args.finetune_train} training images, epoch e with a new Adam at "
         f"{args.finetune_learning_rate} / {args.finetune_decay:g}**(e - 1), the "
         f"number chosen on the first {len(xv)} validation images"
     )
     describe("rate network (validation)", net, xv, yv)
-    tuned = [net]
-    spiking = to_spiking(net, **conversion)
+    tuned = [start]
+    spiking = to_spiking(start, **conversion)
     scores = [describe("fully spiking, 0 epochs", spiking, xv, yv)]
     for epoch in range(1, args.finetune_epochs + 1):
         t0 = time.perf_counter()
@@ -219,10 +239,14 @@ def finetune_part():
                 / args.finetune_decay ** (epoch - 1),
                 minibatch_size=100,
                 progress_bar=False,
-                **conversion,
+                **training,
             )[0]
         )
         print(f"epoch {epoch} took {time.perf_counter() - t0:.0f} s")
+        if args.finetune_save:
+            path = pathlib.Path(args.finetune_save) / f"epoch{epoch}.npz"
+            save_weights(path, network_kwargs(tuned[-1]))
+            print(f"weights written to {path}")
         spiking = to_spiking(tuned[-1], **conversion)
         scores.append(describe(f"fully spiking, {epoch} epochs", spiking, xv, yv))
     within = [acc if spikes <= args.budget else 0 for acc, spikes in scores]
