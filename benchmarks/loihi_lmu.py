@@ -1,7 +1,8 @@
 """Why the fully spiking psDigits memory does not map onto Loihi's neurons (issue 13).
 
 Run: ``python benchmarks/loihi_lmu.py [--weights W] [--images N] [--ticks K1,K2,...]
-[--rules R1,...] [--emulator-images N] [--emulator-ticks K]`` (an environment with
+[--rules R1,...] [--emulator-images N] [--emulator-ticks K] [--nef-neurons N1,...]
+[--nef-step S] [--parts 1,2,3]`` (an environment with
 the ``loihi`` extra and scikit-learn; without ``--weights`` it trains the psDigits
 recipe with ReLU hidden units first, as ``nengo-lmu train psdigits --hidden relu``,
 about a minute).
@@ -70,6 +71,17 @@ test sequences at ``--emulator-ticks`` ticks per step: the emulator scores as th
 numpy ``loihi`` rule does (the network adds the chip's one-tick synaptic delays and
 its integer arithmetic), the reference simulator with Nengo's neurons as the
 ``nengo`` rule.
+
+Part 3 (``--nef-neurons N1,N2,...``; none with ``0``): the same memory as a
+Principle-3 network of NEF ensembles, the design that runs the thesis benchmark on the
+emulator (``benchmarks/loihi_delay.py``): `DelayNetwork` (reference simulator, its
+neuron-lead calibration) and `LoihiDelayNetwork` (emulator, on
+``--emulator-images`` sequences) with ``N`` LIF neurons per dimension
+(`LOIHI_ENSEMBLES`), each input step ``--nef-step`` seconds (theta = 64 steps), the
+state scaled for white noise up to a quarter of the step rate with the pixels' RMS.
+It prints the NRMSE of the state at the end of each step against the float64 memory
+(in Legendre coordinates, `DelayNetwork.transform_inverse`) on ``--images`` test
+sequences.
 """
 
 import argparse
@@ -80,6 +92,8 @@ import nengo
 import numpy as np
 import scipy.linalg
 
+from nengo_lmu import DelayNetwork
+from nengo_lmu.backends.loihi import LOIHI_ENSEMBLES, LoihiDelayNetwork
 from nengo_lmu.convert import load_weights, network_kwargs
 from nengo_lmu.hybrid import memory_matrices
 from nengo_lmu.lmu import SequenceClassifier
@@ -289,6 +303,67 @@ def network_states(simulator, A, B, delta, sequence, ticks, neuron_type):
     return np.array(states)
 
 
+def nef_states(simulator, x, n_neurons, step, order, input_rms):
+    """The Legendre states at the end of each step of the sequences ``x`` (pixels
+    times ``e_x``, back to back) in a Principle-3 memory of ``n_neurons`` LIF neurons
+    per dimension, ``step`` seconds per input step: `DelayNetwork` on the reference
+    simulator ("nengo"), `LoihiDelayNetwork` on the emulator ("emulator")."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
+    u = x.reshape(-1)
+    per = int(round(step / DT))
+    emulator = simulator == "emulator"
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(nengo.processes.PresentInput(u[:, None], step))
+        kwargs = dict(
+            theta=len(x[0]) * step,
+            order=order,
+            input_high=0.25 / step,
+            input_rms=input_rms,
+            seed=0,
+        )
+        if emulator:
+            memory = LoihiDelayNetwork(n_neurons, **kwargs)
+            state = nengo.Node(size_in=order)
+            memory._wire(np.eye(order), state)  # pylint: disable=protected-access
+        else:
+            memory = DelayNetwork(n_neurons, **kwargs, **LOIHI_ENSEMBLES)
+            state = memory.state
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe = nengo.Probe(state)
+    if emulator:
+        sim = nengo_loihi.Simulator(
+            net, dt=DT, target="sim", remove_passthrough=False, progress_bar=False
+        )
+    else:
+        sim = nengo.Simulator(net, dt=DT, progress_bar=False)
+    with sim:
+        sim.run_steps(len(u) * per)
+    states = sim.data[probe][per - 1 :: per] @ memory.transform_inverse.T
+    return states.reshape(x.shape[0], x.shape[1], order)
+
+
+def nef_part(x, target, neurons, step, emulator_images, input_rms):
+    """Part 3: the state NRMSE of the Principle-3 memory."""
+    print(
+        f"Principle-3 memory (NEF ensembles of LIF neurons), {step * 1e3:g} ms per "
+        "input step; state NRMSE at the end of each step"
+    )
+    runs = [("nengo", len(x), "reference simulator")]
+    runs += [("emulator", emulator_images, "Loihi emulator")] * bool(emulator_images)
+    for simulator, n, name in runs:
+        for n_neurons in neurons:
+            start = time.time()
+            states = nef_states(
+                simulator, x[:n], n_neurons, step, target.shape[-1], input_rms
+            )
+            print(
+                f"{name:20s} {n_neurons:4d} LIF/dim, {n} sequences: NRMSE "
+                f"{nrmse(states, target[:n]):.3f} ({time.time() - start:.0f} s)",
+                flush=True,
+            )
+
+
 class FlooredRectifiedLinear(nengo.SpikingRectifiedLinear):
     """The units of the ``signed`` rules, for the emulator: the builder
     `pair_check` registers gives them the threshold ``THRESHOLD`` and the voltage
@@ -339,59 +414,9 @@ def pair_check(drive=0.3, ticks=1000, vmin=VMIN):
     return sim.data[probe] * DT, np.array(model)
 
 
-def main():
-    import nengo_loihi  # pylint: disable=import-outside-toplevel
-
-    warnings.filterwarnings("ignore", category=UserWarning)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--weights",
-        help="a psdigits weights file (default: train the recipe with ReLU units)",
-    )
-    parser.add_argument("--images", type=int, default=20)
-    parser.add_argument("--ticks", default="20,100,400")
-    parser.add_argument(
-        "--rules",
-        default="nengo,loihi,clip,one-spike,signed-if,signed,signed-sub,signed-comp",
-    )
-    parser.add_argument("--emulator-images", type=int, default=2)
-    parser.add_argument("--emulator-ticks", type=int, default=20)
-    args = parser.parse_args()
-    recipe = psdigits_recipe(0)
-    data = psdigits()
-    if args.weights:
-        net = SequenceClassifier(**load_weights(args.weights))
-    else:
-        net = SequenceClassifier(
-            **dict(recipe.network, hidden_neurons=nengo.RectifiedLinear())
-        )
-        fit(
-            net,
-            data.x_train,
-            data.y_train.ravel(),
-            **recipe.fit_settings,
-            progress_bar=False,
-        )
-    kwargs = network_kwargs(net)
-    A, B = memory_matrices(net, recipe.dt)
-    e_x = float(np.ravel(kwargs["input_encoders"])[0])
-    delta = budget_delta(
-        A,
-        B,
-        kwargs["memory_kernel"],
-        kwargs["memory_encoders"],
-        recipe.spiking["delta_error"],
-    )
-    x = data.x_test.astype(np.float64)  # pixels; the memory's input is e_x x
-    u = e_x * x[: args.images]
-    target = ideal_memory(A, B, u)
-    print(
-        f"psDigits memory (e_x = {e_x:.3f}): order {len(A)}, theta 64 steps, "
-        f"delta {delta.min():.4f}-{delta.max():.4f} "
-        f"(delta_error {recipe.spiking['delta_error']}), "
-        f"{args.images} test sequences; state NRMSE at the end of each step"
-    )
-    u_train = e_x * data.x_train[: args.images].astype(np.float64)
+def rules_part(args, A, B, delta, u, target, train):
+    """Part 1: the numpy rules, then one fed-back pair on the emulator."""
+    u_train = train[: args.images]
     for ticks in map(int, args.ticks.split(",")):
         for rule in args.rules.split(","):
             start = time.time()
@@ -421,8 +446,12 @@ def main():
             f"{np.array_equal(chip, model)})",
             flush=True,
         )
-    if not args.emulator_images:
-        return
+
+
+def chip_part(args, A, B, delta, e_x, x):
+    """Part 2: the on/off-pair memory on the reference simulator and the emulator."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
     ticks, n = args.emulator_ticks, args.emulator_images
     target = ideal_memory(A, B, e_x * x[:n])
     model = numpy_memory(A, B, delta, e_x * x[:n], ticks, "loihi")[0]
@@ -458,6 +487,70 @@ def main():
             f"({time.time() - start:.0f} s)",
             flush=True,
         )
+
+
+def main():
+    warnings.filterwarnings("ignore", category=UserWarning)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--weights",
+        help="a psdigits weights file (default: train the recipe with ReLU units)",
+    )
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--ticks", default="20,100,400")
+    parser.add_argument(
+        "--rules",
+        default="nengo,loihi,clip,one-spike,signed-if,signed,signed-sub,signed-comp",
+    )
+    parser.add_argument("--emulator-images", type=int, default=2)
+    parser.add_argument("--emulator-ticks", type=int, default=20)
+    parser.add_argument("--nef-neurons", default="64,256")
+    parser.add_argument("--nef-step", type=float, default=0.02)
+    parser.add_argument("--parts", default="1,2,3")
+    args = parser.parse_args()
+    recipe = psdigits_recipe(0)
+    data = psdigits()
+    if args.weights:
+        net = SequenceClassifier(**load_weights(args.weights))
+    else:
+        net = SequenceClassifier(
+            **dict(recipe.network, hidden_neurons=nengo.RectifiedLinear())
+        )
+        fit(
+            net,
+            data.x_train,
+            data.y_train.ravel(),
+            **recipe.fit_settings,
+            progress_bar=False,
+        )
+    kwargs = network_kwargs(net)
+    A, B = memory_matrices(net, recipe.dt)
+    e_x = float(np.ravel(kwargs["input_encoders"])[0])
+    delta = budget_delta(
+        A,
+        B,
+        kwargs["memory_kernel"],
+        kwargs["memory_encoders"],
+        recipe.spiking["delta_error"],
+    )
+    x = data.x_test.astype(np.float64)  # pixels; the memory's input is e_x x
+    u = e_x * x[: args.images]
+    target = ideal_memory(A, B, u)
+    print(
+        f"psDigits memory (e_x = {e_x:.3f}): order {len(A)}, theta 64 steps, "
+        f"delta {delta.min():.4f}-{delta.max():.4f} "
+        f"(delta_error {recipe.spiking['delta_error']}), "
+        f"{args.images} test sequences; state NRMSE at the end of each step"
+    )
+    parts = set(args.parts.split(","))
+    if "1" in parts:
+        rules_part(args, A, B, delta, u, target, e_x * data.x_train.astype(np.float64))
+    if "2" in parts and args.emulator_images:
+        chip_part(args, A, B, delta, e_x, x)
+    if "3" in parts and args.nef_neurons != "0":
+        neurons = [int(n) for n in args.nef_neurons.split(",")]
+        rms = float(np.std(e_x * data.x_train))
+        nef_part(u, target, neurons, args.nef_step, args.emulator_images, rms)
 
 
 if __name__ == "__main__":
