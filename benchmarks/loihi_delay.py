@@ -72,9 +72,10 @@ def main():
         help="the neurons' intercepts are Uniform(-1, this), in both networks",
     )
     args = parser.parse_args()
-    emulator = lambda net, **kw: nengo_loihi.Simulator(
-        net, target="sim", remove_passthrough=False, **kw
-    )
+
+    def emulator(net, **kw):
+        return nengo_loihi.Simulator(net, target="sim", remove_passthrough=False, **kw)
+
     print(
         f"delay network: theta={THETA}, order {ORDER}, {HIGH} Hz white noise, "
         f"{ORDER} x {N_NEURONS} LIF, synapse {args.synapse}, {args.seconds} s, "

@@ -162,8 +162,13 @@ def plan_linear_system(queue, ops, data, sidx, dt):
         STATE=KINDS["state"],
         FEEDTHROUGH=KINDS["feedthrough"],
     )
-    ints = lambda values: to_device(queue, np.ascontiguousarray(values, dtype=np.int32))
-    floats = lambda values: to_device(queue, np.ascontiguousarray(values, dtype=np.float32))
+
+    def ints(values):
+        return to_device(queue, np.ascontiguousarray(values, dtype=np.int32))
+
+    def floats(values):
+        return to_device(queue, np.ascontiguousarray(values, dtype=np.float32))
+
     args = (
         ints(row_ops),
         ints(row_ks),
@@ -215,7 +220,10 @@ class Simulator(nengo_ocl.Simulator):
 
     def _neuron_arrays(self, ops, *names):
         """The signals ``J``, ``output`` and the states ``names`` of neuron ops."""
-        sigs = lambda get: self.all_data[[self.sidx[get(op)] for op in ops]]
+
+        def sigs(get):
+            return self.all_data[[self.sidx[get(op)] for op in ops]]
+
         return [sigs(lambda op: op.J), sigs(lambda op: op.output)] + [
             sigs(lambda op, name=name: op.state[name]) for name in names
         ]
