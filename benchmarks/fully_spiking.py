@@ -11,14 +11,17 @@ test images (paper preprocessing), in NengoDL:
    ``delta`` per dimension, `.budget_delta` at ``delta_error = ERROR``, which
    ``benchmarks/spike_budget.py`` chose on the validation images, and at
    ``--two-spike-error``, about 2 memory spikes per dimension per step; each with
-   one tick and with ``--ticks`` sub-steps of the memory units): accuracy, memory
+   one tick and with ``--ticks`` sub-steps of the memory units; and with ``--ticks``
+   in the balanced basis of the units' sub-step, ``basis="balanced"``, at
+   ``--balanced-error``, also about 2 spikes): accuracy, memory
    spikes per dimension per input step (all memory spikes / (order * memory_d) /
    steps), hidden spikes per unit per input step, neuron counts, and the throughput
    (images per second, simulator build included) of each;
 2. (``--part curve``) accuracy against memory spikes per dimension per step over
-   the scale of the default rule, ``delta_error``, with one tick and ``--ticks``
-   (spiking memory, spiking hidden units; first ``--n-curve`` test images): a
-   table and
+   the scale of the default rule, ``delta_error``, with one tick and ``--ticks``,
+   and with ``--ticks`` in the balanced basis (its own scales: there
+   ``delta_error`` also counts the residue the recurrence passes on) (spiking
+   memory, spiking hidden units; first ``--n-curve`` test images): a table and
    ``benchmarks/results/fully_spiking_curve.png``.
 
 psMNIST after fine-tuning (``--part finetune``): the paper's weights converted fully
@@ -77,6 +80,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 warnings.filterwarnings("ignore", message="No GPU support detected")
 RESULTS = pathlib.Path(__file__).parent / "results"
 ERRORS = (0.015, ERROR, 0.04, 0.06, 0.1)
+BALANCED_ERRORS = (0.1, 0.15, 0.21, 0.3, 0.42)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--data", default=None)
@@ -102,6 +106,7 @@ parser.add_argument("--budget", type=float, default=2.0)
 parser.add_argument("--n-val", type=int, default=1000)
 parser.add_argument("--ticks", type=int, default=4)
 parser.add_argument("--two-spike-error", type=float, default=0.06)
+parser.add_argument("--balanced-error", type=float, default=0.21)
 args = parser.parse_args()
 
 
@@ -157,32 +162,52 @@ def psmnist_part():
                 x,
                 y,
             )
+    describe(
+        f"balanced, error {args.balanced_error}, {args.ticks} ticks",
+        to_spiking(
+            net,
+            memory="spiking",
+            delta_error=args.balanced_error,
+            ticks=args.ticks,
+            basis="balanced",
+        ),
+        x,
+        y,
+    )
 
 
 def curve_part():
     net, data = paper_network()
     xc, yc = data.x_test[: args.n_curve], data.y_test.ravel()[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
+    lines = [
+        (f"{ticks} tick(s)", ticks, None, ERRORS) for ticks in sorted({1, args.ticks})
+    ]
+    lines.append(
+        (f"{args.ticks} ticks, balanced basis", args.ticks, "balanced", BALANCED_ERRORS)
+    )
     rows = []
-    for ticks in sorted({1, args.ticks}):
-        for error in ERRORS:
+    for line, ticks, basis, errors in lines:
+        for error in errors:
             accuracy, spikes = describe(
-                f"fully spiking, error {error}, {ticks} tick(s)",
-                to_spiking(net, memory="spiking", delta_error=error, ticks=ticks),
+                f"fully spiking, error {error}, {line}",
+                to_spiking(
+                    net, memory="spiking", delta_error=error, ticks=ticks, basis=basis
+                ),
                 xc,
                 yc,
             )
-            rows.append((ticks, error, spikes, accuracy))
-    print("\n| ticks | delta_error | memory spikes per dimension per step | accuracy |")
+            rows.append((line, error, spikes, accuracy))
+    print(
+        "\n| memory | delta_error | memory spikes per dimension per step | accuracy |"
+    )
     print("|---|---|---|---|")
-    for ticks, error, spikes, accuracy in rows:
-        print(f"| {ticks} | {error} | {spikes:.2f} | {accuracy:.4f} |")
+    for line, error, spikes, accuracy in rows:
+        print(f"| {line} | {error} | {spikes:.2f} | {accuracy:.4f} |")
     fig, ax = plt.subplots(figsize=(6, 4))
-    for ticks in sorted({1, args.ticks}):
-        mine = [r for r in rows if r[0] == ticks]
-        ax.plot(
-            [r[2] for r in mine], [r[3] for r in mine], "o-", label=f"{ticks} tick(s)"
-        )
+    for line, *_ in lines:
+        mine = [r for r in rows if r[0] == line]
+        ax.plot([r[2] for r in mine], [r[3] for r in mine], "o-", label=line)
         for _, error, spikes, accuracy in mine:
             ax.annotate(f"ε={error}", (spikes, accuracy), fontsize=8)
     ax.legend()
