@@ -138,6 +138,15 @@ def describe(name, net, x, y):
     return accuracy, memory.total if memory else None
 
 
+def fully_spiking(net, error, ticks, basis=None):
+    """(label, network): ``net`` with a spiking memory at ``delta_error = error``,
+    its units stepping ``ticks`` ticks per input step, in ``basis``."""
+    where = ", balanced basis" if basis == "balanced" else ""
+    return f"fully spiking, error {error}, {ticks} tick(s){where}", to_spiking(
+        net, memory="spiking", delta_error=error, ticks=ticks, basis=basis
+    )
+
+
 def paper_network():
     """The paper's psMNIST model and its data (paper preprocessing and split)."""
     directory = data_dir(args.data)
@@ -154,26 +163,14 @@ def psmnist_part():
     print(f"psMNIST, the paper's weights, no fine-tuning; first {len(x)} test images")
     describe("rate network", net, x, y)
     describe("hybrid (spiking hidden, ideal memory)", to_spiking(net), x, y)
-    for error in (ERROR, args.two_spike_error):
-        for ticks in sorted({1, args.ticks}):
-            describe(
-                f"fully spiking, error {error}, {ticks} tick(s)",
-                to_spiking(net, memory="spiking", delta_error=error, ticks=ticks),
-                x,
-                y,
-            )
-    describe(
-        f"balanced, error {args.balanced_error}, {args.ticks} ticks",
-        to_spiking(
-            net,
-            memory="spiking",
-            delta_error=args.balanced_error,
-            ticks=args.ticks,
-            basis="balanced",
-        ),
-        x,
-        y,
-    )
+    settings = [
+        (error, ticks, None)
+        for error in (ERROR, args.two_spike_error)
+        for ticks in sorted({1, args.ticks})
+    ]
+    settings.append((args.balanced_error, args.ticks, "balanced"))
+    for setting in settings:
+        describe(*fully_spiking(net, *setting), x, y)
 
 
 def curve_part():
@@ -190,12 +187,7 @@ def curve_part():
     for line, ticks, basis, errors in lines:
         for error in errors:
             accuracy, spikes = describe(
-                f"fully spiking, error {error}, {line}",
-                to_spiking(
-                    net, memory="spiking", delta_error=error, ticks=ticks, basis=basis
-                ),
-                xc,
-                yc,
+                *fully_spiking(net, error, ticks, basis), xc, yc
             )
             rows.append((line, error, spikes, accuracy))
     print(
