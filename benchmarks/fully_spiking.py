@@ -138,11 +138,15 @@ def describe(name, net, x, y):
     return accuracy, memory.total if memory else None
 
 
+def memory_label(ticks, basis=None):
+    """How the spiking memory is stepped and in which basis, for the tables."""
+    return f"{ticks} tick(s)" + (", balanced basis" if basis == "balanced" else "")
+
+
 def fully_spiking(net, error, ticks, basis=None):
     """(label, network): ``net`` with a spiking memory at ``delta_error = error``,
     its units stepping ``ticks`` ticks per input step, in ``basis``."""
-    where = ", balanced basis" if basis == "balanced" else ""
-    return f"fully spiking, error {error}, {ticks} tick(s){where}", to_spiking(
+    return f"fully spiking, error {error}, {memory_label(ticks, basis)}", to_spiking(
         net, memory="spiking", delta_error=error, ticks=ticks, basis=basis
     )
 
@@ -177,19 +181,15 @@ def curve_part():
     net, data = paper_network()
     xc, yc = data.x_test[: args.n_curve], data.y_test.ravel()[: args.n_curve]
     print(f"\naccuracy against memory spikes (first {len(xc)} test images)")
-    lines = [
-        (f"{ticks} tick(s)", ticks, None, ERRORS) for ticks in sorted({1, args.ticks})
-    ]
-    lines.append(
-        (f"{args.ticks} ticks, balanced basis", args.ticks, "balanced", BALANCED_ERRORS)
-    )
+    lines = [(ticks, None, ERRORS) for ticks in sorted({1, args.ticks})]
+    lines.append((args.ticks, "balanced", BALANCED_ERRORS))
     rows = []
-    for line, ticks, basis, errors in lines:
+    for ticks, basis, errors in lines:
         for error in errors:
             accuracy, spikes = describe(
                 *fully_spiking(net, error, ticks, basis), xc, yc
             )
-            rows.append((line, error, spikes, accuracy))
+            rows.append((memory_label(ticks, basis), error, spikes, accuracy))
     print(
         "\n| memory | delta_error | memory spikes per dimension per step | accuracy |"
     )
@@ -197,7 +197,8 @@ def curve_part():
     for line, error, spikes, accuracy in rows:
         print(f"| {line} | {error} | {spikes:.2f} | {accuracy:.4f} |")
     fig, ax = plt.subplots(figsize=(6, 4))
-    for line, *_ in lines:
+    for ticks, basis, _ in lines:
+        line = memory_label(ticks, basis)
         mine = [r for r in rows if r[0] == line]
         ax.plot([r[2] for r in mine], [r[3] for r in mine], "o-", label=line)
         for _, error, spikes, accuracy in mine:
