@@ -2,7 +2,8 @@
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/spike_budget.py
 [--data DIR] [--n-val N] [--n-test N] [--check N] [--errors E1,E2,...]
-[--rules 0,1,3] [--bases own,balanced] [--recurrence-errors E1,E2,...]``.
+[--rules 0,1,3] [--bases own,balanced] [--recurrence-errors E1,E2,...]
+[--sources E1,E2,...]``.
 
 A fast numpy model of the fully spiking paper psMNIST network (`SpikingMemory`:
 signed integrate-and-fire units fired by the state's increments, delta_i per
@@ -22,6 +23,12 @@ weights, to_spiking's ``basis``: the ideal network is the same), where the rule
 `budget_delta` with ``recurrence=True`` (scales ``--recurrence-errors``: it counts the
 residue the recurrence passes on, so the same spikes take a larger scale) is
 ``to_spiking``'s default for a basis.
+
+``--sources`` (scales of the default rule) instead asks where the spiking memory's
+error costs accuracy, on the first ``--n-val`` validation images: the exact memory,
+then its state rounded to ``delta`` only where the hidden units read it, then also
+where the memory's own input reads it (``memory_encoders``), then the spiking memory,
+whose recurrence also passes on the rounding residue.
 """
 
 import argparse
@@ -37,21 +44,27 @@ from nengo_lmu.spiking_memory import budget_delta, rounding_error
 from nengo_lmu.train import predict
 
 
-def fully_spiking(x, w, A, B, delta, c=1.4, ideal=False, v0=0.5):
+def fully_spiking(x, w, A, B, delta, c=1.4, ideal=False, v0=0.5, rounded=()):
     """Scores (N, classes), memory spikes per dimension per step and the RMS state
     per dimension of the fully spiking network on x (N, steps, 1), float64: hidden
     units firing ``c`` (``k * rate_scale``) spikes per step at a unit rate
     (``c=None``: rate units) from voltage ``v0``; ``ideal`` keeps the memory
-    exact."""
+    exact, and then its readers in ``rounded`` (``"hidden"``: the hidden units,
+    ``"memory"``: the memory's own input) read the exact state rounded to
+    ``delta`` (no spikes)."""
     N, n = len(x), A.shape[0]
     s, v = np.zeros((N, n)), np.full((N, n), 0.5)
     h, hv = np.zeros((N, w["units"])), np.full((N, w["units"]), v0)
     AmIT, BT = (A - np.eye(n)).T, B.T
     spikes, squares = 0.0, np.zeros(n)
+
+    def seen(state, reader):
+        return np.round(state / delta) * delta if reader in rounded else state
+
     for t in range(x.shape[1]):
         x_t = x[:, t].astype(np.float64)
         u = x_t @ w["input_encoders"].T + h @ w["hidden_encoders"].T
-        u += s @ w["memory_encoders"].T
+        u += seen(s, "memory") @ w["memory_encoders"].T
         incr = s @ AmIT + u @ BT
         if ideal:
             s = s + incr
@@ -63,7 +76,7 @@ def fully_spiking(x, w, A, B, delta, c=1.4, ideal=False, v0=0.5):
             s = s + delta * n_spikes
         squares += np.mean(s**2, axis=0)
         a = x_t @ w["input_kernel"].T + h @ w["hidden_kernel"].T
-        a += s @ w["memory_kernel"].T
+        a += seen(s, "hidden") @ w["memory_kernel"].T
         if c is None:
             h = np.tanh(a)
             continue
@@ -116,6 +129,32 @@ def evaluate(x, y, w, A, B, delta):
     return np.mean(np.argmax(scores, axis=1) == y), spikes
 
 
+def sources(x, y, w, A, B, errors):
+    """Where the spiking memory's error costs accuracy: at each scale of the default
+    rule (``delta_error``), the exact memory, its state rounded to ``delta`` only where
+    the hidden units read it, also where the memory's own input reads it, and the
+    spiking memory (its residue also passed on by the recurrence)."""
+    kernel, encoders = w["memory_kernel"], w["memory_encoders"]
+    shape = budget_delta(A, B, kernel, encoders, error=1.0)
+    shape = shape / rounding_error(shape, A, B, kernel, encoders)
+    cases = {
+        "exact memory": dict(ideal=True),
+        "rounded where the hidden units read it": dict(ideal=True, rounded=("hidden",)),
+        "... and where its own input reads it": dict(
+            ideal=True, rounded=("hidden", "memory")
+        ),
+        "spiking memory": {},
+    }
+    print(f"\nwhere the error costs accuracy (first {len(x)} validation images)\n")
+    print("| delta_error | memory | accuracy | memory spikes/dim/step |")
+    print("|---|---|---|---|")
+    for error in errors:
+        for name, case in cases.items():
+            scores, spikes, _ = fully_spiking(x, w, A, B, error * shape, **case)
+            accuracy = np.mean(np.argmax(scores, axis=1) == y)
+            print(f"| {error} | {name} | {accuracy:.4f} | {spikes:.2f} |", flush=True)
+
+
 def check(data, w, A, B, kwargs, n, basis, name):
     """The numpy model against NengoDL (float64) on the first n test images, the
     memory in ``basis`` (None: the network's own; ``name`` as printed)."""
@@ -151,6 +190,9 @@ def main():
         "--bases", default="own", help="comma-separated: own, balanced, schur"
     )
     parser.add_argument("--recurrence-errors", default="0.33,0.36,0.4,0.44")
+    parser.add_argument(
+        "--sources", default=None, help="comma-separated scales: only `sources`"
+    )
     args = parser.parse_args()
     directory = data_dir(args.data)
     kwargs = load_paper_weights(directory / "lmu-paper/psMNIST-standard.hdf5")
@@ -167,6 +209,9 @@ def main():
         for name, T in bases.items():
             check(data, w, A, B, kwargs, args.check, T, name)
     xv, yv = data.x_val[: args.n_val], data.y_val[: args.n_val]
+    if args.sources:
+        sources(xv, yv.ravel(), w, A, B, [float(e) for e in args.sources.split(",")])
+        return
     scores = fully_spiking(xv, w, A, B, 1.0, ideal=True)[0]
     print(
         f"\nfirst {len(xv)} validation images; hybrid (ideal memory) accuracy "
