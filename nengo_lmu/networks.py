@@ -318,6 +318,7 @@ class DelayNetwork(nengo.Network):
             stim = nengo.Node(nengo.processes.PresentInput(x, self.dt))
             decoded = nengo.Node(size_in=len(dims))
             for k, ens in enumerate(self._make_ensembles(ens_kwargs, dims)):
+                self._check_simulable(ens.neuron_type)
                 nengo.Connection(stim[k], ens, synapse=None)
                 nengo.Connection(ens, decoded[k], synapse=None, solver=self.solver)
             probe = nengo.Probe(decoded)
@@ -325,19 +326,32 @@ class DelayNetwork(nengo.Network):
             try:
                 sim.run_steps(len(x))
             except FloatingPointError as e:
-                raise ValidationError(
-                    f"The neurons cannot be simulated at dt={self.dt} ({e}; for "
-                    "nengo.LIF, dt must be well below tau_rc); use a smaller dt, other "
-                    "neurons, or calibrate=False",
-                    attr="dt",
-                    obj=self,
-                ) from None
+                raise self._cannot_simulate(str(e)) from None
         x_f = self.synapse.filt(x, dt=self.dt)
         error = self.synapse.filt(sim.data[probe], dt=self.dt) - x_f
         step = np.diff(x_f, axis=0, prepend=0)
         skip = len(x) // 10  # the synapse's initial transient
         c = np.sum(error[skip:] * step[skip:]) / np.sum(step[skip:] ** 2)
         return c * self.dt
+
+    def _check_simulable(self, neuron_type):
+        """Refuse spiking neurons with a membrane time constant ``tau_rc`` (LIF and its
+        kin) at a ``dt`` not below it: whether their step then fails (a
+        FloatingPointError) or returns a meaningless lead depends on the machine's
+        floating-point rounding."""
+        tau_rc = getattr(neuron_type, "tau_rc", None)
+        if neuron_type.spiking and tau_rc is not None and self.dt >= tau_rc:
+            raise self._cannot_simulate(f"{neuron_type} has tau_rc={tau_rc}")
+
+    def _cannot_simulate(self, why):
+        """The ValidationError for neurons that cannot be simulated at ``dt``."""
+        return ValidationError(
+            f"The neurons cannot be simulated at dt={self.dt} ({why}; for nengo.LIF, "
+            "dt must be well below tau_rc); use a smaller dt, other neurons, or "
+            "calibrate=False",
+            attr="dt",
+            obj=self,
+        )
 
     def _loop_synapse(self, c):
         """The recurrent loop as Principle 3 sees it: the synapse (Nengo's discretization,

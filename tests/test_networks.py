@@ -233,8 +233,9 @@ def test_bad_parameters_raise(kwargs, attr):
 
 
 def test_neurons_that_cannot_run_at_dt_raise():
-    """LIF neurons (tau_rc 20 ms) at dt = 1 s: nengo's LIF step fails while the lead
-    is measured; the error names dt instead of a deep FloatingPointError."""
+    """LIF neurons (tau_rc 20 ms) at dt = 1 s: refused before the lead is measured,
+    on every machine (nengo's LIF step there raises a FloatingPointError on some
+    machines and returns a meaningless lead on others); the error names dt."""
     with nengo.Network():
         with pytest.raises(ValidationError, match="calibrate=False") as info:
             DelayNetwork(10, 784.0, 4, dt=1.0, neuron_type=nengo.LIF())
