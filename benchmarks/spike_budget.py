@@ -108,10 +108,15 @@ def rules(w, A, B, rms):
         RECURRENCE: budget_delta(A, B, kernel, encoders, 1.0, recurrence=True),
     }
     return {
-        name: shape
-        / rounding_error(shape, A, B, kernel, encoders, recurrence=name == RECURRENCE)
+        name: at_unit_error(shape, w, A, B, recurrence=name == RECURRENCE)
         for name, shape in shapes.items()
     }
+
+
+def at_unit_error(shape, w, A, B, recurrence=False):
+    """``shape`` (delta per dimension) scaled to a `rounding_error` of 1."""
+    kernel, encoders = w["memory_kernel"], w["memory_encoders"]
+    return shape / rounding_error(shape, A, B, kernel, encoders, recurrence=recurrence)
 
 
 def in_basis(w, A, B, T):
@@ -134,9 +139,9 @@ def sources(x, y, w, A, B, errors):
     rule (``delta_error``), the exact memory, its state rounded to ``delta`` only where
     the hidden units read it, also where the memory's own input reads it, and the
     spiking memory (its residue also passed on by the recurrence)."""
-    kernel, encoders = w["memory_kernel"], w["memory_encoders"]
-    shape = budget_delta(A, B, kernel, encoders, error=1.0)
-    shape = shape / rounding_error(shape, A, B, kernel, encoders)
+    shape = at_unit_error(
+        budget_delta(A, B, w["memory_kernel"], w["memory_encoders"], error=1.0), w, A, B
+    )
     cases = {
         "exact memory": dict(ideal=True),
         "rounded where the hidden units read it": dict(ideal=True, rounded=("hidden",)),
