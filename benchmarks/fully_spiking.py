@@ -72,7 +72,7 @@ from nengo_lmu.hybrid import finetune, memory_basis, to_spiking
 from nengo_lmu.lmu import SequenceClassifier
 from nengo_lmu.spiking_memory import ERROR
 from nengo_lmu.tasks import psdigits, psdigits_recipe
-from nengo_lmu.train import fit, predict
+from nengo_lmu.train import distill_targets, fit, predict
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -102,6 +102,7 @@ parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
 parser.add_argument("--finetune-basis", choices=("own", "balanced"), default="own")
 parser.add_argument("--finetune-ticks", type=int, default=1)
 parser.add_argument("--finetune-decay", type=float, default=1.0)
+parser.add_argument("--finetune-distill", type=float, default=0.0)
 parser.add_argument("--budget", type=float, default=2.0)
 parser.add_argument("--n-val", type=int, default=1000)
 parser.add_argument("--ticks", type=int, default=4)
@@ -230,7 +231,12 @@ def finetune_part():
         start = SequenceClassifier(**load_weights(args.finetune_from), seed=0)
     xv, yv = data.x_val[: args.n_val], data.y_val.ravel()[: args.n_val]
     xt, yt = data.x_test[: args.n], data.y_test.ravel()[: args.n]
-    train = data.x_train[: args.finetune_train], data.y_train[: args.finetune_train]
+    train = (
+        data.x_train[: args.finetune_train],
+        data.y_train[: args.finetune_train].ravel(),
+    )
+    if args.finetune_distill:
+        train = train[0], distill_targets(net, *train, weight=args.finetune_distill)
     print(
         f"\npsMNIST, the paper's weights, fully spiking at delta_error "
         f"{args.finetune_error} ({args.finetune_basis} basis, "
@@ -238,7 +244,8 @@ def finetune_part():
         f"fine-tuning from {args.finetune_from or 'the paper weights'} at delta_error "
         f"{training['delta_error']}: up to {args.finetune_epochs} epochs on the first "
         f"{args.finetune_train} training images, epoch e with a new Adam at "
-        f"{args.finetune_learning_rate} / {args.finetune_decay:g}**(e - 1), the "
+        f"{args.finetune_learning_rate} / {args.finetune_decay:g}**(e - 1), "
+        f"distill {args.finetune_distill:g}, the "
         f"number chosen on the first {len(xv)} validation images"
     )
     describe("rate network (validation)", net, xv, yv)
@@ -251,7 +258,7 @@ def finetune_part():
             finetune(
                 tuned[-1],
                 train[0],
-                train[1].ravel(),
+                train[1],
                 epochs=1,
                 learning_rate=args.finetune_learning_rate
                 / args.finetune_decay ** (epoch - 1),

@@ -583,7 +583,8 @@ def finetune(
     net : SequenceClassifier
         The trained rate network (unchanged).
     x, y :
-        Training sequences and classes (see `.train.fit`).
+        Training sequences and classes or target probabilities (see `.train.fit`;
+        `.train.distill_targets` mixes in the rate network's own probabilities).
     epochs, learning_rate, minibatch_size, callbacks, progress_bar :
         Training settings (see `.train.fit`); a small learning rate keeps what the rate
         network learned.

@@ -5,6 +5,7 @@ import sys
 
 import nengo
 import numpy as np
+import scipy.special
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.lmu import SequenceClassifier
@@ -262,6 +263,76 @@ def _batches(net, x, backend, dt, minibatch_size, populations):
                 )
 
 
+def _targets(y, n, n_classes):
+    """``y`` checked as ``fit``'s targets: (n,) classes or (n, n_classes) probabilities."""
+    y = np.asarray(y)
+    if len(y) != n or y.ndim not in (1, 2) or y.ndim == 2 and y.shape[1] != n_classes:
+        raise ValidationError(
+            f"Must be ({n},) class labels or ({n}, {n_classes}) target probabilities, "
+            f"one row per sequence (got {y.shape})",
+            attr="y",
+        )
+    if y.ndim == 2:
+        y = y.astype(np.float32)
+        sums = y.sum(axis=1)
+        if (y < 0).any() or not np.allclose(sums, 1, atol=1e-5):
+            row = int(np.argmax((y < 0).any(axis=1) | ~np.isclose(sums, 1, atol=1e-5)))
+            raise ValidationError(
+                f"Target probabilities must be non-negative and sum to 1 in every row "
+                f"(row {row} sums to {sums[row]:g}, minimum {y[row].min():g})",
+                attr="y",
+            )
+    return y
+
+
+def distill_targets(teacher, x, y, weight=0.5, minibatch_size=100, dt=1.0):
+    """Targets for `fit` that mix the classes with a teacher network's probabilities.
+
+    Knowledge distillation (Hinton, Vinyals & Dean 2015, at temperature 1): e.g. to
+    fine-tune a spiking network (`.hybrid.finetune`) toward what the rate network it
+    came from predicts, not only toward the classes.
+
+    Parameters
+    ----------
+    teacher : SequenceClassifier
+        The network whose class probabilities (softmax of its scores on ``x``, run in
+        NengoDL by `predict`) are mixed in.
+    x : (n, steps, input_d) array_like
+        The sequences.
+    y : (n,) array_like of int
+        The classes.
+    weight : float
+        The teacher's share of the targets, in [0, 1] (1 - weight on the classes).
+    minibatch_size, dt :
+        How the teacher runs (see `predict`).
+
+    Returns
+    -------
+    (n, n_classes) ndarray
+        ``(1 - weight) * onehot(y) + weight * softmax(scores)``.
+    """
+    if not 0 <= weight <= 1:
+        raise ValidationError(
+            f"Must be in [0, 1], the teacher's share of the targets (got {weight})",
+            attr="weight",
+        )
+    n_classes = teacher.readout.output.size_out
+    y = np.asarray(y)
+    if (
+        y.shape != (len(x),)
+        or not np.issubdtype(y.dtype, np.integer)
+        or not ((0 <= y) & (y < n_classes)).all()
+    ):
+        raise ValidationError(
+            f"Must be ({len(x)},) integer class labels in [0, {n_classes}), one per "
+            f"sequence (got shape {y.shape}, dtype {y.dtype})",
+            attr="y",
+        )
+    scores = predict(teacher, x, minibatch_size=minibatch_size, dt=dt)
+    probabilities = scipy.special.softmax(scores.astype(np.float64), axis=1)
+    return (1 - weight) * np.eye(n_classes)[y] + weight * probabilities
+
+
 def fit(
     net,
     x,
@@ -288,8 +359,9 @@ def fit(
         The network (trained in place).
     x : (n, steps, input_d) array_like
         The sequences.
-    y : (n,) array_like of int
-        The classes.
+    y : (n,) array_like of int or (n, n_classes) array_like of float
+        The classes, or target probabilities (soft targets: each row non-negative and
+        summing to 1), trained on with the cross entropy against the scores' softmax.
     epochs : int
         Passes over the data, each in a new order (seeded by ``seed``).
     learning_rate : float or tf.keras.optimizers.schedules.LearningRateSchedule
@@ -321,12 +393,7 @@ def fit(
             attr="net",
         )
     x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y)
-    if len(y) != len(x) or y.ndim != 1:
-        raise ValidationError(
-            f"Must be ({len(x)},) class labels, one per sequence (got {y.shape})",
-            attr="y",
-        )
+    y = _targets(y, len(x), net.readout.output.size_out)
     n = len(x) // minibatch_size * minibatch_size
     if n == 0:
         raise ValidationError(
@@ -337,16 +404,22 @@ def fit(
     rng = np.random.RandomState(seed)
     history = {"loss": [], "accuracy": []}
     with dl_simulator(net, dt, minibatch_size) as sim:
+        soft = y.ndim == 2
+        loss = (
+            tf.losses.CategoricalCrossentropy
+            if soft
+            else tf.losses.SparseCategoricalCrossentropy
+        )
         sim.compile(
             optimizer=tf.optimizers.Adam(learning_rate),
-            loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            loss={net.probe: loss(from_logits=True)},
             metrics={net.probe: "accuracy"},
         )
         for epoch in range(epochs):
             order = rng.permutation(len(x))[:n]
             result = sim.fit(
                 {net.input: x[order]},
-                {net.probe: y[order, None, None]},
+                {net.probe: y[order, None] if soft else y[order, None, None]},
                 initial_epoch=epoch,
                 epochs=epoch + 1,
                 shuffle=False,
