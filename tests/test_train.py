@@ -5,9 +5,10 @@ import nengo_dl
 import numpy as np
 import pytest
 import tensorflow as tf
+from nengo.exceptions import ValidationError
 
 from nengo_lmu.lmu import SequenceClassifier
-from nengo_lmu.train import fit, predict
+from nengo_lmu.train import distill_targets, fit, predict
 from reference import delay_line_kwargs
 
 
@@ -136,3 +137,58 @@ def test_fit_trains_on_every_sequence(monkeypatch):
     assert all(len(epoch) == 20 == len(set(epoch)) for epoch in seen), seen
     assert len({tuple(epoch) for epoch in seen}) == len(seen)  # a new order each
     assert set(np.concatenate(seen)) == set(range(25))
+
+
+def test_fit_on_one_hot_probabilities_trains_as_on_the_classes():
+    """Soft targets go through Keras' categorical cross entropy; one-hot rows are the
+    classes, so the trained weights are those of the sparse loss on the classes."""
+    x, y = toy_task(n=32)
+    labels = y[:, 0, 0]
+    by_class, by_probability = classifier(), classifier()
+    kwargs = dict(epochs=2, learning_rate=0.02, minibatch_size=16, progress_bar=False)
+    losses = [
+        fit(by_class, x, labels, **kwargs)["loss"],
+        fit(by_probability, x, np.eye(2)[labels], **kwargs)["loss"],
+    ]
+    assert np.allclose(*losses, rtol=1e-5), losses
+    assert np.allclose(predict(by_class, x), predict(by_probability, x), atol=1e-5)
+
+
+def test_distill_targets_mix_the_classes_with_the_teachers_probabilities():
+    x, y = toy_task(n=8)
+    labels = y[:, 0, 0]
+    teacher = classifier()
+    reference = predict(teacher, x, backend="nengo").astype(np.float64)
+    probabilities = np.exp(reference) / np.exp(reference).sum(axis=1, keepdims=True)
+    targets = distill_targets(teacher, x, labels, weight=0.3)
+    expected = 0.7 * np.eye(2)[labels] + 0.3 * probabilities
+    assert np.allclose(targets, expected, atol=1e-6)
+    assert np.allclose(distill_targets(teacher, x, labels, weight=0), np.eye(2)[labels])
+
+
+@pytest.mark.parametrize(
+    "targets, match",
+    [
+        (np.full((8, 3), 1 / 3), r"\(8,\) class labels or \(8, 2\) target"),
+        (np.array([[1.5, -0.5]] * 8), "non-negative and sum to 1"),
+        (np.array([[0.5, 0.4]] * 8), r"row 0 sums to 0\.9"),
+    ],
+)
+def test_fit_refuses_bad_target_probabilities(targets, match):
+    x, _ = toy_task(n=8)
+    with pytest.raises(ValidationError, match=match):
+        fit(classifier(), x, targets, minibatch_size=4, progress_bar=False)
+
+
+@pytest.mark.parametrize(
+    "labels, weight, match",
+    [
+        (np.zeros(8, dtype=int), 1.5, r"Must be in \[0, 1\]"),
+        (np.full(8, 2), 0.5, r"class labels in \[0, 2\)"),
+        (np.zeros(8), 0.5, "dtype float64"),
+    ],
+)
+def test_distill_targets_refuses_bad_settings(labels, weight, match):
+    x, _ = toy_task(n=8)
+    with pytest.raises(ValidationError, match=match):
+        distill_targets(classifier(), x, labels, weight=weight)
