@@ -42,8 +42,10 @@ passes on, so it is larger for the same spikes), before and after fine-tuning.
 ``--finetune-train-error`` trains at another ``delta_error`` than the one the
 network runs at (noise-aware: a larger error in training), ``--finetune-from`` starts
 from a ``.npz`` weights file instead of the paper's weights (the "0 epochs" rows are
-then that network), and ``--finetune-save DIR`` writes the weights after each epoch
-(``DIR/epochE.npz``), to continue from them later.
+then that network), ``--finetune-save DIR`` writes the weights after each epoch
+(``DIR/epochE.npz``), to continue from them later, and ``--finetune-distill W``
+trains toward targets with weight ``W`` on the paper network's own class
+probabilities (`.train.distill_targets`, knowledge distillation).
 
 psDigits (``--part psdigits``): the main job's recipe (`tasks.psdigits_recipe`,
 order 32), trained in NengoDL, then the rate network, the fully spiking conversion
