@@ -127,6 +127,15 @@ def realization_transform(system, realization, P):
     return T / std[:, None], Tinv * std[None, :]
 
 
+def simulable(neuron_type, dt):
+    """False for spiking neurons with a membrane time constant ``tau_rc`` (LIF and
+    its kin) at a step ``dt`` not below it: their step then fails (a
+    FloatingPointError) or gives meaningless spikes, depending on the machine's
+    floating-point rounding. Rate neurons run at any ``dt``."""
+    tau_rc = getattr(neuron_type, "tau_rc", None)
+    return not (neuron_type.spiking and tau_rc is not None and dt >= tau_rc)
+
+
 class DelayNetwork(nengo.Network):
     """A spiking (or rate) Legendre delay network: ``u(t - theta)`` from Nengo ensembles.
 
@@ -335,13 +344,11 @@ class DelayNetwork(nengo.Network):
         return c * self.dt
 
     def _check_simulable(self, neuron_type):
-        """Refuse spiking neurons with a membrane time constant ``tau_rc`` (LIF and its
-        kin) at a ``dt`` not below it: whether their step then fails (a
-        FloatingPointError) or returns a meaningless lead depends on the machine's
-        floating-point rounding."""
-        tau_rc = getattr(neuron_type, "tau_rc", None)
-        if neuron_type.spiking and tau_rc is not None and self.dt >= tau_rc:
-            raise self._cannot_simulate(f"{neuron_type} has tau_rc={tau_rc}")
+        """Refuse neurons that cannot run at ``dt`` (`simulable`)."""
+        if not simulable(neuron_type, self.dt):
+            raise self._cannot_simulate(
+                f"{neuron_type} has tau_rc={neuron_type.tau_rc}"
+            )
 
     def _cannot_simulate(self, why):
         """The ValidationError for neurons that cannot be simulated at ``dt``."""

@@ -12,7 +12,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.memory import LegendreMemory
-from nengo_lmu.networks import DelayNetwork
+from nengo_lmu.networks import DelayNetwork, simulable
 from nengo_lmu.spiking_memory import SpikingMemory
 from nengo_lmu.systems import LinearSystem
 
@@ -103,13 +103,14 @@ class DelayNetworkMemory(IdealMemory):
 
     def _delay_network(self):
         theta, order = self.process.theta, self.process.system.order
-        neuron_type = self.arguments.get("neuron_type")
+        neuron_type = self.arguments.get(
+            "neuron_type", nengo.Ensemble.neuron_type.default
+        )
         dt = self.arguments.get("dt", 0.001)
-        tau_rc = getattr(neuron_type, "tau_rc", np.inf)
-        if dt > tau_rc:
+        if not simulable(neuron_type, dt):
             raise ValidationError(
-                f"{neuron_type} neurons (tau_rc={tau_rc:g}) cannot run at dt={dt:g}, "
-                "a step longer than their time constant: use the spiking memory "
+                f"{neuron_type} neurons (tau_rc={neuron_type.tau_rc:g}) cannot run at "
+                f"dt={dt:g}, a step not below their time constant: use the spiking memory "
                 "(to_spiking(..., memory='spiking')), or neurons whose dynamics fit "
                 "the step",
                 attr="memory_network",

@@ -343,3 +343,26 @@ def test_memory_of_neurons():
     assert nrmse(neural, ideal) < 0.05, nrmse(neural, ideal)  # measured: 0.008
     with pytest.raises(ValidationError, match="memory of neurons"):
         LMU(memory_network=dict(n_neurons=10), trainable=["A"], dt=dt, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "neuron_type, dt, simulable",
+    [
+        (None, 0.02, False),  # the Ensemble default, nengo.LIF(tau_rc=0.02)
+        (nengo.LIF(tau_rc=0.05), 0.05, False),  # a step equal to tau_rc
+        (nengo.LIF(tau_rc=0.05), 0.01, True),
+        (nengo.LIFRate(tau_rc=0.05), 0.1, True),  # rates do not depend on dt
+    ],
+)
+def test_memory_of_neurons_time_step(neuron_type, dt, simulable):
+    """memory_network refuses spiking neurons whose tau_rc is not above dt, with
+    DelayNetwork's rule (`networks.simulable`), and takes rate neurons at any dt."""
+    arguments = dict(n_neurons=20, dt=dt, calibrate=False)
+    if neuron_type is not None:
+        arguments["neuron_type"] = neuron_type
+    kwargs = dict(delay_line_kwargs(2, 1.0), memory_network=arguments, dt=dt)
+    if simulable:
+        assert len(LMU(**kwargs).delay_networks) == 1
+    else:
+        with pytest.raises(ValidationError, match="not below their time constant"):
+            LMU(**kwargs)
